@@ -1,0 +1,107 @@
+# nasnet-c - NASNet-style architecture search as a pipeline of small C tools.
+#
+#   make            build lib (build/libnasnet.a) and every tool (bin/)
+#   make test       build and run every test; ends with "N passed, N failed"
+#   make search     the main job (see pipelines/search.mk and README.md)
+#   make data       data/fashion-mnist.h5 from Debian's dataset-fashion-mnist
+#   make bench      speed/memory against PyTorch (not part of make test)
+#   make deps       install missing Debian packages (apt-get), or say how
+#
+# Flags come from pkg-config. No -ffast-math/-Ofast: the NaN-loss check needs
+# IEEE semantics. SIMD paths are chosen at run time, so the default build runs
+# on any x86-64 machine. CI=1 (or WERROR=1) adds -Werror.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+PKGS := hdf5 openblas libpng
+# recursive (=) on purpose: evaluated after `deps` has installed pkg-config
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+CC ?= cc
+OPT ?= -O2
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+	-Wformat=2 -Wno-format-nonliteral -Wundef -Wcast-align -Wvla -Wno-unused-parameter
+ifneq ($(strip $(CI)$(WERROR)),)
+WARN += -Werror
+endif
+GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+VERSION := 0.1.0
+CFLAGS_ALL = -std=gnu11 $(OPT) -g $(WARN) -fopenmp -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
+	-DNASNET_VERSION='"$(VERSION)"' -DNASNET_GIT_REV='"$(GIT_REV)"' $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lz -lm -fopenmp $(LDLIBS) $(EXTRA_LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
+TOOLS := $(TOOL_SRC:tools/%.c=bin/%)
+UNITS := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+LIBA := build/libnasnet.a
+
+.PHONY: all deps deps-test deps-bench test check clean data bench help
+
+all: $(TOOLS)
+
+help:
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---- dependencies: Debian packages (pipelines/deps.sh prints or runs apt-get) ----
+DEPS_BUILD := gcc make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libpng-dev zlib1g-dev \
+	parallel dataset-fashion-mnist
+DEPS_TEST := $(DEPS_BUILD) python3 python3-h5py python3-numpy openssh-server openssh-client \
+	graphviz gnuplot-nox perl
+DEPS_BENCH := $(DEPS_TEST) python3-torch
+
+deps:
+	@bash pipelines/deps.sh $(DEPS_BUILD)
+deps-test:
+	@bash pipelines/deps.sh $(DEPS_TEST)
+deps-bench:
+	@bash pipelines/deps.sh $(DEPS_BENCH)
+
+# ---- build ----
+build/obj/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@.tmp && ar rcs $@.tmp $^ && mv $@.tmp $@
+
+bin/%: build/obj/tools/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(LIBA) $(LDLIBS_ALL)
+
+build/tests/%: build/obj/tests/unit/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(LIBA) $(LDLIBS_ALL)
+
+-include $(LIB_OBJ:.o=.d) $(TOOL_SRC:%.c=build/obj/%.d) $(UNIT_SRC:%.c=build/obj/%.d)
+
+# ---- tests: C unit tests (TAP) and tool-level TAP shell scripts ----
+test: deps-test
+	@$(MAKE) --no-print-directory all $(UNITS)
+	@bash tests/run.sh $(UNITS) $(sort $(wildcard tests/t[0-9]*.sh))
+
+check: test
+
+# ---- data ----
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+data: data/fashion-mnist.h5
+data/fashion-mnist.h5: | deps all
+	bin/import-data idx --train-images $(FASHION_DIR)/train-images-idx3-ubyte.gz \
+		--train-labels $(FASHION_DIR)/train-labels-idx1-ubyte.gz \
+		--test-images $(FASHION_DIR)/t10k-images-idx3-ubyte.gz \
+		--test-labels $(FASHION_DIR)/t10k-labels-idx1-ubyte.gz \
+		--classes T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle-boot \
+		--valid 5000 --seed 1 -o $@
+
+-include pipelines/*.mk
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,164 @@
+/*
+ * atomic.c - temporary files, fsync, rename, and their signal-time cleanup.
+ */
+#include "atomic.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_TMP 32
+
+/* Registered temporary files; touched from signal handlers, hence volatile flags. */
+static char tmp_paths[MAX_TMP][PATH_MAX];
+static volatile sig_atomic_t tmp_used[MAX_TMP];
+
+char *atomic_tmp_name(const char *path)
+{
+	char *copy = xstrdup(path), *copy2 = xstrdup(path);
+	const char *dir = dirname(copy), *base = basename(copy2);
+	size_t n = strlen(dir) + strlen(base) + 48;
+	char *tmp = xmalloc(n);
+
+	snprintf(tmp, n, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
+	free(copy);
+	free(copy2);
+	return tmp;
+}
+
+void atomic_register(const char *tmp)
+{
+	for (int i = 0; i < MAX_TMP; i++) {
+		if (!tmp_used[i]) {
+			snprintf(tmp_paths[i], PATH_MAX, "%s", tmp);
+			tmp_used[i] = 1;
+			return;
+		}
+	}
+}
+
+void atomic_unregister(const char *tmp)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmp_used[i] && !strcmp(tmp_paths[i], tmp))
+			tmp_used[i] = 0;
+}
+
+void atomic_cleanup(void)
+{
+	for (int i = 0; i < MAX_TMP; i++) {
+		if (tmp_used[i]) {
+			unlink(tmp_paths[i]);
+			tmp_used[i] = 0;
+		}
+	}
+}
+
+static void on_fatal_signal(int sig)
+{
+	atomic_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void atomic_install_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	atexit(atomic_cleanup);
+}
+
+int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return error("%s: cannot open for fsync:", path);
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return error("%s: fsync failed:", path);
+	}
+	if (close(fd) < 0)
+		return error("%s: close failed:", path);
+	return 0;
+}
+
+int fsync_parent_dir(const char *path)
+{
+	char *copy = xstrdup(path);
+	int rc = fsync_path(dirname(copy));
+
+	free(copy);
+	return rc;
+}
+
+int atomic_commit(const char *tmp, const char *path)
+{
+	if (fsync_path(tmp) < 0)
+		goto fail;
+	if (rename(tmp, path) < 0) {
+		error("%s: cannot rename temporary file into place:", path);
+		goto fail;
+	}
+	atomic_unregister(tmp);
+	return fsync_parent_dir(path);
+fail:
+	unlink(tmp);
+	atomic_unregister(tmp);
+	return -1;
+}
+
+int atomic_write_file(const char *path, const void *data, size_t n)
+{
+	char *tmp = atomic_tmp_name(path);
+	const char *p = data;
+	int fd, rc = -1;
+
+	atomic_register(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0) {
+		error("%s: cannot create:", tmp);
+		goto out;
+	}
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			error("%s: write failed:", path);
+			close(fd);
+			goto out;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	if (close(fd) < 0) {
+		error("%s: close failed:", path);
+		goto out;
+	}
+	rc = atomic_commit(tmp, path);
+out:
+	if (rc < 0) {
+		unlink(tmp);
+		atomic_unregister(tmp);
+	}
+	free(tmp);
+	return rc;
+}

@@ -1,0 +1,61 @@
+/*
+ * childcfg.h - the configuration of one child network: its macro layout and
+ * its training recipe. It travels inside every genotype file (group /config),
+ * so `train-child arch.h5` needs nothing else.
+ */
+#ifndef NASNET_CHILDCFG_H
+#define NASNET_CHILDCFG_H
+
+#include <stdint.h>
+
+struct h5f;
+
+enum stem_kind { STEM_CIFAR, STEM_IMAGENET };
+enum lr_schedule { LR_COSINE, LR_CONSTANT };
+
+struct macro_config {
+	int stem;            /* enum stem_kind */
+	int cells;           /* N: Normal cells per stack */
+	int filters;         /* F: filters of the first stack (doubled at each reduction) */
+	int in_c, in_h, in_w;
+	int classes;
+	int aux;             /* build the auxiliary head (training only) */
+	float bn_momentum;   /* running stats: r = (1-m) r + m batch; TF decay 0.9 -> 0.1 */
+	float bn_eps;
+	float dropout_keep;  /* before the FC layer; 1 = off */
+};
+
+struct train_config {
+	char data[1024];         /* dataset file (nasnet-c/dataset) */
+	int epochs;              /* used when steps == 0 */
+	int64_t steps;           /* step budget; 0 = epochs * ceil(train_images / batch) */
+	int batch;
+	int64_t train_images;    /* seeded subset of /train; 0 = all */
+	double lr;               /* initial learning rate */
+	double lr_min;           /* cosine floor */
+	int schedule;            /* enum lr_schedule */
+	double momentum;
+	int nesterov;
+	double weight_decay;     /* L2 on conv/FC weights (not BN, not biases) */
+	double clip;             /* global gradient norm clip; 0 = off */
+	int cutout;              /* cutout square side in pixels; 0 = off */
+	int crop_pad;            /* random crop after zero padding by this many pixels; 0 = off */
+	int flip;                /* random horizontal flips */
+	double label_smoothing;
+	double aux_weight;
+	double drop_path_keep;   /* final keep probability of ScheduledDropPath; 1 = off */
+	uint64_t seed;
+};
+
+struct child_config {
+	struct macro_config macro;
+	struct train_config train;
+};
+
+/* Defaults: a small Fashion-MNIST child (CIFAR stem, N=1, F=8, 1x28x28, 10 classes). */
+void child_config_default(struct child_config *c);
+/* Write/read as attributes of `group` (e.g. "/config"); reading checks ranges. */
+int child_config_write(struct h5f *f, const char *group, const struct child_config *c);
+int child_config_read(struct h5f *f, const char *group, struct child_config *c);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * cli.c - program name, common flags, provenance and progress for tools.
+ */
+#include "cli.h"
+#include "atomic.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_init(struct cli *c, int argc, char **argv, const char *tool)
+{
+	memset(c, 0, sizeof *c);
+	c->tool = tool;
+	c->argc = argc;
+	c->argv = argv;
+	c->threads = 1;
+	c->seed = 1;
+	progname = tool;
+	h5_init();
+	atomic_install_handlers();
+}
+
+const char *cli_build_info(char *buf, size_t n)
+{
+	unsigned maj, min, rel;
+
+	H5get_libversion(&maj, &min, &rel);
+	snprintf(buf, n, "nasnet-c %s (git %s), HDF5 %u.%u.%u, OpenBLAS core %s", NASNET_VERSION,
+		 NASNET_GIT_REV, maj, min, rel, openblas_get_corename());
+	return buf;
+}
+
+enum cli_result cli_common_option(struct cli *c, int opt, const char *arg)
+{
+	long v;
+	char buf[256];
+
+	switch (opt) {
+	case 'h':
+		return CLI_EXIT_OK;
+	case 'q':
+		c->quiet = 1;
+		return CLI_HANDLED;
+	case OPT_SEED:
+		if (parse_u64(arg, &c->seed) < 0) {
+			error("invalid --seed '%s' (expected a non-negative integer)", arg);
+			return CLI_BAD;
+		}
+		c->seed_given = 1;
+		return CLI_HANDLED;
+	case OPT_THREADS:
+		if (parse_long(arg, 1, 256, &v) < 0) {
+			error("invalid --threads '%s' (expected 1..256)", arg);
+			return CLI_BAD;
+		}
+		c->threads = (int)v;
+		return CLI_HANDLED;
+	case OPT_VERSION:
+		printf("%s: %s\n", c->tool, cli_build_info(buf, sizeof buf));
+		exit(0);
+	case '?':
+	case ':':
+		return CLI_BAD;
+	default:
+		return CLI_NOT_COMMON;
+	}
+}
+
+void cli_provenance(const struct cli *c, struct provenance *p)
+{
+	p->tool = c->tool;
+	p->argc = c->argc;
+	p->argv = c->argv;
+	p->seed = c->seed;
+	p->threads = c->threads;
+}
+
+void cli_apply_threads(const struct cli *c)
+{
+	openblas_set_num_threads(c->threads);
+	omp_set_num_threads(c->threads);
+}
+
+void progress(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->quiet)
+		return;
+	fprintf(stderr, "%s: ", c->tool);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# run.sh TEST... - run TAP producers (C test binaries, tests/t*.sh), two at a
+# time, and summarise. Each test's full output goes to build/test-logs/.
+# Prints one line per test file and ends with "N passed, N failed" (counted
+# over TAP test points; a file that crashes or misses its plan counts as one
+# failure). Exit status is non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+logs=build/test-logs
+rm -rf "$logs"; mkdir -p "$logs"
+jobs=${TEST_JOBS:-2}
+
+run_one() {
+	t=$1; logs=$2
+	name=$(basename "$t"); log=$logs/$name.log
+	start=$(date +%s)
+	if [[ $t == *.sh ]]; then bash "$t" >"$log" 2>&1; else "./$t" >"$log" 2>&1; fi
+	rc=$?
+	echo "# exit $rc, $(( $(date +%s) - start ))s" >>"$log"
+	pass=$(grep -c '^ok ' "$log"); fail=$(grep -c '^not ok ' "$log")
+	plan=$(grep -m1 -oE '^1\.\.[0-9]+' "$log" | cut -c4-)
+	status=ok
+	if [ "$rc" -ne 0 ] || [ "$fail" -gt 0 ] || [ -z "$plan" ] || [ "$plan" -ne $((pass + fail)) ]; then
+		status=FAIL
+		[ "$fail" -eq 0 ] && fail=1
+	fi
+	printf '%-4s %-40s %3d passed %3d failed (%ss)\n' "$status" "$name" "$pass" "$fail" "$(( $(date +%s) - start ))"
+	if [ "$status" = FAIL ]; then
+		grep -E '^not ok|^#' "$log" | head -20 | sed 's/^/     /'
+	fi
+}
+export -f run_one
+printf '%s\n' "$@" | xargs -P "$jobs" -I{} bash -c 'run_one "$1" "$2"' _ {} "$logs" | tee "$logs/summary"
+p=$(awk '/^(ok|FAIL) / {s+=$(NF-4)} END {print s+0}' "$logs/summary")
+f=$(awk '/^(ok|FAIL) / {s+=$(NF-2)} END {print s+0}' "$logs/summary")
+echo "$p passed, $f failed"
+[ "$f" -eq 0 ]
