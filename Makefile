@@ -29,10 +29,9 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointe
 ifneq ($(strip $(CI)$(WERROR)),)
 WARN += -Werror
 endif
-GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 VERSION := 0.1.0
-CFLAGS_ALL = -std=gnu11 $(OPT) -g $(WARN) -fopenmp -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
-	-DNASNET_VERSION='"$(VERSION)"' -DNASNET_GIT_REV='"$(GIT_REV)"' $(CFLAGS) $(EXTRA_CFLAGS)
+CFLAGS_ALL = -std=gnu11 $(OPT) -g $(WARN) -fopenmp -D_GNU_SOURCE -Ilib -Ibuild $(PKG_CFLAGS) \
+	-DNASNET_VERSION='"$(VERSION)"' $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lz -lm -fopenmp $(LDLIBS) $(EXTRA_LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
@@ -65,6 +64,19 @@ deps-bench:
 	@bash pipelines/deps.sh $(DEPS_BENCH)
 
 # ---- build ----
+# build/gitrev.h changes only when the revision does, so a commit rebuilds
+# just the files that record it (provenance, --version).
+build/gitrev.h: FORCE
+	@mkdir -p $(@D)
+	@rev=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
+	git diff --quiet HEAD -- lib tools 2>/dev/null || rev=$$rev-dirty; \
+	line="#define NASNET_GIT_REV \"$$rev\""; \
+	[ -f $@ ] && [ "$$(cat $@)" = "$$line" ] || echo "$$line" > $@
+.PHONY: FORCE
+FORCE:
+
+build/obj/lib/h5io.o build/obj/lib/cli.o: build/gitrev.h
+
 build/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<

@@ -57,5 +57,13 @@ void child_config_default(struct child_config *c);
 /* Write/read as attributes of `group` (e.g. "/config"); reading checks ranges. */
 int child_config_write(struct h5f *f, const char *group, const struct child_config *c);
 int child_config_read(struct h5f *f, const char *group, struct child_config *c);
+/* Range-check every field (the same ranges as reading); error() names `what`. */
+int child_config_check(const struct child_config *c, const char *what);
+
+/* "cifar"/"imagenet", "cosine"/"constant"; lookups return -1 when unknown. */
+const char *stem_name(int stem);
+int stem_lookup(const char *name);
+const char *lr_schedule_name(int s);
+int lr_schedule_lookup(const char *name);
 
 #endif

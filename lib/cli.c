@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "atomic.h"
+#include "gitrev.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -14,8 +15,10 @@ void cli_init(struct cli *c, int argc, char **argv, const char *tool)
 {
 	memset(c, 0, sizeof *c);
 	c->tool = tool;
+	/* getopt_long permutes argv: keep the original order for provenance */
 	c->argc = argc;
-	c->argv = argv;
+	c->argv = xmalloc(sizeof *c->argv * (size_t)(argc + 1));
+	memcpy(c->argv, argv, sizeof *c->argv * (size_t)(argc + 1));
 	c->threads = 1;
 	c->seed = 1;
 	progname = tool;

@@ -58,16 +58,36 @@ struct genotype {
 	struct cell normal, reduce;
 };
 
-/* Op names as stored in files and printed ("sep_conv_3x3", ...). */
+/* Op names as stored in files and printed ("sep_conv_3x3", ...); "?" if out of range. */
 const char *op_name(int op);
-/* -1 if unknown. Accepts the file names and DARTS's names. */
+/* File/compact names only (the list above); -1 if unknown. */
 int op_lookup(const char *name);
-const char *combine_name(int c);
+/*
+ * DARTS's names (operations.py): skip_connect = identity, conv_7x1_1x7 =
+ * conv_1x7_7x1, and dil_conv_3x3/5x5 = dil_sep_conv_3x3/5x5 (DARTS's
+ * dil_conv is a dilated SEPARABLE conv; our dil_conv_3x3 is the paper's
+ * plain dilated conv). -1 if unknown, including DARTS's "none".
+ */
+int op_lookup_darts(const char *name);
+/* DARTS name of an op, or NULL when DARTS has no such op. */
+const char *op_darts_name(int op);
+const char *combine_name(int c);   /* "add", "concat" */
+int combine_lookup(const char *name);
 
-/* Check indices, ops, concat list; error() names `what` (e.g. a file path). */
+/*
+ * Check block count (1..GENOTYPE_MAX_BLOCKS), inputs (block b reads states
+ * 0..b+1 only, so cycles cannot exist), ops, combine and the concat list
+ * (non-empty, strictly increasing, states 0..nblocks+1); error() names
+ * `what` (e.g. a file path), the cell and the block.
+ */
 int genotype_validate(const struct genotype *g, const char *what);
-/* The paper's rule: concat every state no block consumes (h_i, h_{i-1} excluded). */
+int cell_validate(const struct cell *c, const char *what, const char *cellname);
+/* The paper's rule: concat every block output no block consumes (h_i,
+ * h_{i-1} excluded); if every block output is consumed, the last block. */
 void cell_concat_unused(struct cell *c);
+/* 1 when equal (cells: blocks and concat; genotypes: also the space name). */
+int cell_equal(const struct cell *a, const struct cell *b);
+int genotype_equal(const struct genotype *a, const struct genotype *b);
 
 /* Built-in reference genotypes: "nasnet-a", "amoebanet-a", "darts-v2", ... ;
  * returns 0 and fills g, or -1 (no message) when the name is unknown. */
@@ -75,16 +95,36 @@ int genotype_builtin(struct genotype *g, const char *name);
 /* NULL-terminated list of built-in names */
 const char *const *genotype_builtin_names(void);
 
-/* Compact text (printed by every tool), e.g.
- *   "N: sep_conv_5x5(0)+sep_conv_3x3(1) ... | cat 1,2,3 ; R: ..." ;
- * the exact grammar is in schemas/genotype.md. Returns chars written. */
+/* Buffer size that always holds either text form of a valid genotype. */
+#define GENOTYPE_TEXT_MAX 2048
+
+/*
+ * Compact text (printed by every tool), one line, TF indexing, e.g.
+ *   "[nasnet] normal: sep_conv_5x5@0 + sep_conv_3x3@1 ; ... | concat 1,2,3,4,5,6
+ *    || reduce: ... | concat 3,4,5,6"
+ * "op@i" is op applied to state i; blocks combine with "+" (add) or "cat"
+ * (concat). The exact grammar is in schemas/genotype.md.
+ * genotype_format returns the length written, or -1 (error()) when the
+ * genotype is invalid or n is too small. Parsers validate the result and
+ * report errors as "what: [line L, ]column C: problem".
+ */
 int genotype_format(const struct genotype *g, char *buf, int n);
 int genotype_parse(struct genotype *g, const char *text, const char *what);
-/* DARTS notation "Genotype(normal=[('sep_conv_3x3', 1), ...], normal_concat=[...], ...)" */
+/*
+ * DARTS notation "Genotype(normal=[('sep_conv_3x3', 1), ...], normal_concat=[...], ...)":
+ * DARTS indexing (0 = h_{i-1}), DARTS op names, add only; concat lists as
+ * lists or range(a, b). Formatting fails for concat-combine blocks and ops
+ * DARTS lacks. The parser sets space "darts".
+ */
 int genotype_format_darts(const struct genotype *g, char *buf, int n);
 int genotype_parse_darts(struct genotype *g, const char *text, const char *what);
+/* Either notation (DARTS when it contains "Genotype("); '#' starts a comment line. */
+int genotype_parse_any(struct genotype *g, const char *text, const char *what);
 
-/* A name, a genotype file, or genotype text (compact or DARTS) -> genotype. */
+/*
+ * A built-in name, else an existing file (a nasnet-c/genotype HDF5 file or a
+ * text file in either notation), else genotype text -> genotype.
+ */
 int genotype_resolve(struct genotype *g, const char *arg);
 
 #endif

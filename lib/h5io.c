@@ -8,6 +8,7 @@
  */
 #include "h5io.h"
 #include "atomic.h"
+#include "gitrev.h"
 #include "util.h"
 
 #include <errno.h>

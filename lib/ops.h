@@ -6,14 +6,19 @@
  * Contract:
  *  - Every *_backward ACCUMULATES (+=) into its gradient outputs; callers
  *    zero gradient buffers in one place. A NULL gradient pointer means
- *    "not needed" (e.g. din of the first layer).
+ *    "not needed" (e.g. din of the first layer); every backward accepts it.
  *  - Padding follows TensorFlow "SAME": output = ceil(in / stride), total
  *    padding max((out-1)*stride + (k-1)*dil + 1 - in, 0), of which
  *    floor(total/2) goes top/left and the rest bottom/right.
  *  - Weights use PyTorch layouts: conv (K, C, kh, kw); depthwise (C, 1, kh, kw);
  *    linear (out, in).
  *  - Each fast kernel keeps a naive *_ref twin that is its test oracle.
- *  - Results are deterministic for a given thread count.
+ *  - Results are deterministic for a given thread count, and the OpenMP
+ *    kernels (depthwise, pooling, batch norm, im2col) are bit-identical for
+ *    any thread count: each output is computed by one thread in a fixed
+ *    order. They go parallel only above OPS_PAR_MIN units of work, since a
+ *    parallel region costs more than a tiny layer (and much more on a
+ *    loaded machine).
  */
 #ifndef NASNET_OPS_H
 #define NASNET_OPS_H
@@ -22,6 +27,9 @@
 #include <stdint.h>
 
 struct rng;
+
+/* smallest work (multiply-adds or elements) for which a kernel uses OpenMP threads */
+#define OPS_PAR_MIN 32768
 
 /* Geometry of a convolution / pooling window under TF SAME padding. */
 struct conv_shape {
@@ -100,7 +108,11 @@ void maxpool_forward(float *out, int32_t *argmax, const float *in, const struct 
 void maxpool_backward(float *din, const float *dout, const int32_t *argmax,
 		      const struct conv_shape *s);
 void avgpool_forward_ref(float *out, const float *in, const struct conv_shape *s);
+void avgpool_backward_ref(float *din, const float *dout, const struct conv_shape *s);
 void maxpool_forward_ref(float *out, const float *in, const struct conv_shape *s);
+/* finds each window's first maximum in `in` itself (checks the saved argmax path) */
+void maxpool_backward_ref(float *din, const float *dout, const float *in,
+			  const struct conv_shape *s);
 
 /* global average pool: out (N,C) from in (N,C,HW) */
 void gap_forward(float *out, const float *in, int N, int C, int HW);
@@ -116,12 +128,22 @@ void factorized_reduce_backward(float *din, float *dw1, float *dw2, const float 
 				const float *in, const float *w1, const float *w2, int N, int C,
 				int H, int W, int F, float *work);
 size_t factorized_reduce_workspace(int N, int C, int H, int W, int F);
+void factorized_reduce_forward_ref(float *out, const float *in, const float *w1,
+				   const float *w2, int N, int C, int H, int W, int F);
+void factorized_reduce_backward_ref(float *din, float *dw1, float *dw2, const float *dout,
+				    const float *in, const float *w1, const float *w2, int N,
+				    int C, int H, int W, int F);
 
-/* ---- fully connected: out (N, O) = in (N, I) . w^T (O, I) + b (O) ---- */
-void linear_forward(float *out, const float *in, const float *w, const float *b, int N, int I,
-		    int O);
+/* ---- fully connected: out (N, Fo) = in (N, Fi) . w^T (Fo, Fi) + b (Fo) ----
+ * (not named I/O: <complex.h>, pulled in by cblas.h, defines I). b may be NULL. */
+void linear_forward(float *out, const float *in, const float *w, const float *b, int N, int Fi,
+		    int Fo);
 void linear_backward(float *din, float *dw, float *db, const float *dout, const float *in,
-		     const float *w, int N, int I, int O);
+		     const float *w, int N, int Fi, int Fo);
+void linear_forward_ref(float *out, const float *in, const float *w, const float *b, int N,
+			int Fi, int Fo);
+void linear_backward_ref(float *din, float *dw, float *db, const float *dout, const float *in,
+			 const float *w, int N, int Fi, int Fo);
 
 /* ---- softmax cross-entropy with label smoothing eps (0 = off) ----
  * probs (N, K) saved; returns the mean loss over the batch. */

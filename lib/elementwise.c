@@ -1,0 +1,102 @@
+/*
+ * elementwise.c - the cheap ops of a cell: ReLU, add, accumulate (the
+ * backward of add and identity), channel concatenation and global average
+ * pooling, over NCHW floats. Every backward accumulates (+=). All loops are
+ * element-independent or reduce in a fixed order, so results are exact and
+ * deterministic.
+ */
+#include "ops.h"
+
+#include <string.h>
+
+void relu_forward(float *out, const float *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = in[i] > 0 ? in[i] : 0;
+}
+
+void relu_backward(float *din, const float *dout, const float *in, size_t n)
+{
+	if (!din)
+		return;
+	for (size_t i = 0; i < n; i++)
+		din[i] += in[i] > 0 ? dout[i] : 0;
+}
+
+void add_forward(float *out, const float *a, const float *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = a[i] + b[i];
+}
+
+void accumulate(float *y, const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		y[i] += x[i];
+}
+
+/* out (N, sum C_i, HW) from in_i (N, C_i, HW) */
+void concat_forward(float *out, const float *const *in, const int *C, int k, int N, int HW)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < k; i++)
+		total += (size_t)C[i];
+	for (int n = 0; n < N; n++) {
+		float *o = out + (size_t)n * total * HW;
+
+		for (int i = 0; i < k; i++) {
+			size_t sz = (size_t)C[i] * HW;
+
+			memcpy(o, in[i] + n * sz, sizeof(*o) * sz);
+			o += sz;
+		}
+	}
+}
+
+/* din_i (N, C_i, HW) += its channel slice of dout (N, sum C_i, HW); NULL din_i skipped */
+void concat_backward(float *const *din, const float *dout, const int *C, int k, int N, int HW)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < k; i++)
+		total += (size_t)C[i];
+	for (int n = 0; n < N; n++) {
+		const float *g = dout + (size_t)n * total * HW;
+
+		for (int i = 0; i < k; i++) {
+			size_t sz = (size_t)C[i] * HW;
+
+			if (din[i])
+				accumulate(din[i] + n * sz, g, sz);
+			g += sz;
+		}
+	}
+}
+
+/* out (N, C) = mean over HW of in (N, C, HW), summed in double */
+void gap_forward(float *out, const float *in, int N, int C, int HW)
+{
+	for (size_t p = 0; p < (size_t)N * C; p++) {
+		const float *x = in + p * HW;
+		double acc = 0;
+
+		for (int i = 0; i < HW; i++)
+			acc += x[i];
+		out[p] = (float)(acc / HW);
+	}
+}
+
+/* din (N, C, HW) += dout (N, C) / HW */
+void gap_backward(float *din, const float *dout, int N, int C, int HW)
+{
+	if (!din)
+		return;
+	for (size_t p = 0; p < (size_t)N * C; p++) {
+		float v = dout[p] / HW;
+		float *dx = din + p * HW;
+
+		for (int i = 0; i < HW; i++)
+			dx[i] += v;
+	}
+}

@@ -1,0 +1,613 @@
+/*
+ * net.c - the tape of a child network: construction primitives, counting,
+ * the memory arenas, initialisation, and the forward / backward runners.
+ *
+ * Forward runs the steps in order; backward zeroes every gradient (tensor
+ * and parameter) in one place, seeds the loss gradient, and runs the steps
+ * in reverse, each accumulating (+=) into its input and parameter
+ * gradients, so a tensor read by several steps collects all its
+ * contributions before its producer's backward runs. Aux-head steps (built
+ * last) are skipped unless the aux loss is on. What the graph looks like is
+ * lib/cell.c's business; this file knows only steps.
+ */
+#include "net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+#include "util.h"
+
+#define GROW(arr, n, cap)                                                   \
+	do {                                                                \
+		if ((n) >= (cap)) {                                         \
+			(cap) = (cap) ? 2 * (cap) : 64;                     \
+			(arr) = xrealloc((arr), sizeof(*(arr)) * (size_t)(cap)); \
+		}                                                           \
+	} while (0)
+
+int net_add_tensor(struct net *n, int C, int H, int W)
+{
+	struct net_tensor *t;
+	int old = n->cap_tensors;
+
+	GROW(n->tensors, n->ntensors, n->cap_tensors);
+	if (n->cap_tensors != old) {
+		n->relu_of = xrealloc(n->relu_of, sizeof(int) * (size_t)n->cap_tensors);
+		for (int i = old; i < n->cap_tensors; i++)
+			n->relu_of[i] = -1;
+	}
+	t = &n->tensors[n->ntensors];
+	t->C = C;
+	t->H = H;
+	t->W = W;
+	t->off = n->act_per_example;
+	t->aux = n->cur_aux;
+	n->act_per_example += (size_t)C * H * W;
+	return n->ntensors++;
+}
+
+static int add_view(struct net_param **arr, int *cnt, int *cap, size_t *total, const char *name,
+		    int kind, int rank, const int *dims, int module, int aux)
+{
+	struct net_param *p;
+	size_t count = 1;
+
+	GROW(*arr, *cnt, *cap);
+	p = &(*arr)[*cnt];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->rank = rank;
+	for (int i = 0; i < rank; i++) {
+		p->dims[i] = dims[i];
+		count *= (size_t)dims[i];
+	}
+	p->count = count;
+	p->offset = *total;
+	p->kind = kind;
+	p->module = module;
+	p->aux = aux;
+	if (rank == 4)
+		p->fan_out = dims[0] * dims[2] * dims[3];
+	else
+		p->fan_out = dims[0];
+	*total += count;
+	return (*cnt)++;
+}
+
+int net_add_param(struct net *n, const char *name, int kind, int rank, const int *dims)
+{
+	return add_view(&n->params, &n->nparams, &n->cap_params, &n->nparam_floats, name, kind,
+			rank, dims, n->cur_module, n->cur_aux);
+}
+
+int net_add_buffer(struct net *n, const char *name, int kind, int C)
+{
+	return add_view(&n->buffers, &n->nbuffers, &n->cap_buffers, &n->nbuffer_floats, name, kind,
+			1, &C, n->cur_module, n->cur_aux);
+}
+
+struct net_step *net_add_step(struct net *n, int kind, int out)
+{
+	struct net_step *s;
+
+	GROW(n->steps, n->nsteps, n->cap_steps);
+	s = &n->steps[n->nsteps++];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->out = out;
+	s->p[0] = s->p[1] = s->b[0] = s->b[1] = -1;
+	s->module = n->cur_module;
+	s->aux = n->cur_aux;
+	return s;
+}
+
+int net_add_module(struct net *n, const char *name)
+{
+	struct net_module *m;
+
+	GROW(n->modules, n->nmodules, n->cap_modules);
+	m = &n->modules[n->nmodules];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->out = -1;
+	return n->nmodules++;
+}
+
+void net_set_module(struct net *n, int module, int aux)
+{
+	n->cur_module = module;
+	n->cur_aux = aux;
+	n->modules[module].aux = aux;
+}
+
+/* multiply-accumulates per image of one step (conv, depthwise, FC) */
+static int64_t step_macs(const struct net *n, const struct net_step *s)
+{
+	const struct conv_shape *c = &s->cs;
+	int64_t out = (int64_t)c->OH * c->OW;
+
+	switch (s->kind) {
+	case STEP_CONV:
+		return out * c->K * c->C * c->kh * c->kw;
+	case STEP_DWCONV:
+		return out * c->C * c->kh * c->kw;
+	case STEP_FACTRED:
+		return out * n->tensors[s->out].C * c->C;
+	case STEP_LINEAR:
+		return (int64_t)n->tensors[s->out].C * n->params[s->p[0]].dims[1];
+	default:
+		return 0;
+	}
+}
+
+static void count(struct net *n)
+{
+	n->n_params = n->n_macs = 0;
+	for (int i = 0; i < n->nparams; i++) {
+		const struct net_param *p = &n->params[i];
+
+		n->modules[p->module].params += (int64_t)p->count;
+		if (!p->aux)
+			n->n_params += (int64_t)p->count;
+	}
+	for (int i = 0; i < n->nsteps; i++) {
+		const struct net_step *s = &n->steps[i];
+		int64_t m = step_macs(n, s);
+
+		n->modules[s->module].macs += m;
+		if (!s->aux)
+			n->n_macs += m;
+	}
+}
+
+static int check_macro(const struct macro_config *m)
+{
+	if (m->stem != STEM_CIFAR && m->stem != STEM_IMAGENET)
+		return error("unknown stem %d", m->stem);
+	if (m->cells < 1 || m->cells > 64)
+		return error("cells per stack %d out of range [1, 64]", m->cells);
+	if (m->filters < 1 || m->filters > 4096)
+		return error("filters %d out of range [1, 4096]", m->filters);
+	if (m->in_c < 1 || m->in_h < 1 || m->in_w < 1 || m->in_c > 64 || m->in_h > 4096 ||
+	    m->in_w > 4096)
+		return error("input shape %dx%dx%d out of range", m->in_c, m->in_h, m->in_w);
+	if (m->classes < 2 || m->classes > 100000)
+		return error("classes %d out of range [2, 100000]", m->classes);
+	if (!(m->dropout_keep > 0 && m->dropout_keep <= 1))
+		return error("dropout keep %g out of range (0, 1]", (double)m->dropout_keep);
+	return 0;
+}
+
+struct net *net_begin(void)
+{
+	struct net *n = xcalloc(1, sizeof(*n));
+
+	n->logits = n->aux_logits = n->input2 = n->output = -1;
+	return n;
+}
+
+struct net *net_finish(struct net *n, int rc, int batch, struct rng *init)
+{
+	if (rc < 0) {
+		net_free(n);
+		return NULL;
+	}
+	free(n->relu_of);
+	n->relu_of = NULL;
+	count(n);
+	if (batch > 0 || init)
+		net_alloc_params(n);
+	if (init)
+		net_init_params(n, init);
+	if (batch > 0)
+		net_set_batch(n, batch);
+	return n;
+}
+
+struct net *net_create(const struct genotype *g, const struct macro_config *m, int batch,
+		       struct rng *init)
+{
+	struct net *n;
+
+	if (genotype_validate(g, "genotype") < 0 || check_macro(m) < 0)
+		return NULL;
+	n = net_begin();
+	n->geno = *g;
+	n->macro = *m;
+	return net_finish(n, net_build(n), batch, init);
+}
+
+void net_free(struct net *n)
+{
+	if (!n)
+		return;
+	free(n->tensors);
+	free(n->steps);
+	free(n->params);
+	free(n->buffers);
+	free(n->modules);
+	free(n->relu_of);
+	free(n->param);
+	free(n->grad);
+	free(n->buffer);
+	free(n->stat);
+	free(n->act);
+	free(n->dact);
+	free(n->save);
+	free(n->work);
+	free(n->probs);
+	free(n->aux_probs);
+	free(n);
+}
+
+static void bn_defaults(struct net *n)
+{
+	for (int i = 0; i < n->nparams; i++) {
+		const struct net_param *p = &n->params[i];
+
+		if (p->kind == PARAM_BN_GAMMA)
+			for (size_t j = 0; j < p->count; j++)
+				n->param[p->offset + j] = 1;
+	}
+	for (int i = 0; i < n->nbuffers; i++) {
+		const struct net_param *p = &n->buffers[i];
+
+		for (size_t j = 0; j < p->count; j++)
+			n->buffer[p->offset + j] = p->kind == PARAM_BN_VAR ? 1 : 0;
+	}
+}
+
+void net_alloc_params(struct net *n)
+{
+	if (n->param)
+		return;
+	n->param = xalloc_aligned(sizeof(float) * (n->nparam_floats + 1));
+	n->grad = xalloc_aligned(sizeof(float) * (n->nparam_floats + 1));
+	n->buffer = xalloc_aligned(sizeof(float) * (n->nbuffer_floats + 1));
+	n->stat = xalloc_aligned(sizeof(float) * (n->nstat_floats + 1));
+	bn_defaults(n);
+}
+
+void net_init_params(struct net *n, struct rng *r)
+{
+	net_alloc_params(n);
+	memset(n->param, 0, sizeof(float) * n->nparam_floats);
+	for (int i = 0; i < n->nparams; i++) {
+		const struct net_param *p = &n->params[i];
+
+		if (p->kind == PARAM_WEIGHT) {
+			double std = sqrt(2.0 / p->fan_out);
+
+			for (size_t j = 0; j < p->count; j++)
+				n->param[p->offset + j] = (float)(std * rng_normal(r));
+		}
+	}
+	bn_defaults(n);
+}
+
+static size_t step_workspace(const struct net *n, const struct net_step *s, int B)
+{
+	struct conv_shape c = s->cs;
+
+	c.N = B;
+	if (s->kind == STEP_CONV)
+		return conv2d_workspace(&c);
+	if (s->kind == STEP_FACTRED)
+		return factorized_reduce_workspace(B, c.C, c.H, c.W, n->tensors[s->out].C);
+	return 0;
+}
+
+void net_set_batch(struct net *n, int batch)
+{
+	size_t work = 0;
+	int K = n->macro.classes;
+
+	net_alloc_params(n);
+	if (batch <= n->cap_batch) {
+		n->batch = batch;
+		return;
+	}
+	for (int i = 0; i < n->nsteps; i++) {
+		size_t w = step_workspace(n, &n->steps[i], batch);
+
+		if (w > work)
+			work = w;
+	}
+	free(n->act);
+	free(n->dact);
+	free(n->save);
+	free(n->work);
+	free(n->probs);
+	free(n->aux_probs);
+	n->act = xalloc_aligned(sizeof(float) * (n->act_per_example * (size_t)batch + 1));
+	n->dact = xalloc_aligned(sizeof(float) * (n->act_per_example * (size_t)batch + 1));
+	n->save = xalloc_aligned(sizeof(float) * (n->save_per_example * (size_t)batch + 1));
+	n->work = xalloc_aligned(sizeof(float) * (work + 1));
+	n->work_floats = work;
+	n->probs = xalloc_aligned(sizeof(float) * ((size_t)K * (size_t)batch + 1));
+	n->aux_probs = xalloc_aligned(sizeof(float) * ((size_t)K * (size_t)batch + 1));
+	n->cap_batch = n->batch = batch;
+}
+
+void net_set_loss(struct net *n, float aux_weight, float label_smoothing)
+{
+	n->aux_weight = aux_weight;
+	n->label_smoothing = label_smoothing;
+}
+
+float *net_value(const struct net *n, int t)
+{
+	return n->act + n->tensors[t].off * (size_t)n->batch;
+}
+
+float *net_dvalue(const struct net *n, int t)
+{
+	return n->dact + n->tensors[t].off * (size_t)n->batch;
+}
+
+const float *net_logits(const struct net *n)
+{
+	return net_value(n, n->logits);
+}
+
+float net_drop_path_keep(const struct net *n, int depth, float keep_final, float progress)
+{
+	double t = progress < 0 ? 0 : progress > 1 ? 1 : progress;
+
+	return (float)(1.0 - t * (depth + 1) / n->total_depth * (1.0 - keep_final));
+}
+
+static size_t tsize(const struct net *n, int t)
+{
+	const struct net_tensor *x = &n->tensors[t];
+
+	return (size_t)x->C * x->H * x->W;
+}
+
+#define P(i) (n->param + n->params[i].offset)
+#define DP(i) (n->grad + n->params[i].offset)
+#define BUF(i) (n->buffer + n->buffers[i].offset)
+
+static void step_forward(struct net *n, const struct net_step *s, int train, float dp_keep,
+			 float dp_final, float progress, struct rng *r)
+{
+	int B = n->batch;
+	float *out = net_value(n, s->out);
+	const float *in = net_value(n, s->in[0]);
+	const struct net_tensor *to = &n->tensors[s->out];
+	const struct net_tensor *ti = &n->tensors[s->in[0]];
+	float *save = n->save + s->save * (size_t)B;
+	struct conv_shape c = s->cs;
+
+	c.N = B;
+	switch (s->kind) {
+	case STEP_CONV:
+		conv2d_forward(out, in, P(s->p[0]), &c, n->work);
+		break;
+	case STEP_DWCONV:
+		depthwise_forward(out, in, P(s->p[0]), &c);
+		break;
+	case STEP_BN:
+		if (train)
+			batchnorm_forward_train(out, n->stat + s->stat, n->stat + s->stat + to->C,
+						BUF(s->b[0]), BUF(s->b[1]), in, P(s->p[0]),
+						P(s->p[1]), B, to->C, to->H * to->W,
+						n->macro.bn_momentum, n->macro.bn_eps);
+		else
+			batchnorm_forward_eval(out, in, P(s->p[0]), P(s->p[1]), BUF(s->b[0]),
+					       BUF(s->b[1]), B, to->C, to->H * to->W,
+					       n->macro.bn_eps);
+		break;
+	case STEP_RELU:
+		relu_forward(out, in, tsize(n, s->out) * (size_t)B);
+		break;
+	case STEP_ADD:
+		add_forward(out, in, net_value(n, s->in[1]), tsize(n, s->out) * (size_t)B);
+		break;
+	case STEP_CONCAT: {
+		const float *ins[NET_MAX_IN];
+		int C[NET_MAX_IN];
+
+		for (int i = 0; i < s->nin; i++) {
+			ins[i] = net_value(n, s->in[i]);
+			C[i] = n->tensors[s->in[i]].C;
+		}
+		concat_forward(out, ins, C, s->nin, B, to->H * to->W);
+		break;
+	}
+	case STEP_AVGPOOL:
+		avgpool_forward(out, in, &c);
+		break;
+	case STEP_MAXPOOL:
+		maxpool_forward(out, (int32_t *)save, in, &c);
+		break;
+	case STEP_FACTRED:
+		factorized_reduce_forward(out, in, P(s->p[0]), P(s->p[1]), B, ti->C, ti->H, ti->W,
+					  to->C, n->work);
+		break;
+	case STEP_GAP:
+		gap_forward(out, in, B, ti->C, ti->H * ti->W);
+		break;
+	case STEP_LINEAR:
+		linear_forward(out, in, P(s->p[0]), P(s->p[1]), B, (int)tsize(n, s->in[0]), to->C);
+		break;
+	case STEP_DROPPATH:
+		dp_keep = net_drop_path_keep(n, s->depth, dp_final, progress);
+		/* fall through */
+	case STEP_DROPOUT:
+		if (train && dp_keep < 1) {
+			if (s->kind == STEP_DROPPATH)
+				droppath_forward(out, save, in, B, tsize(n, s->out), dp_keep, r);
+			else
+				dropout_forward(out, save, in, tsize(n, s->out) * (size_t)B, dp_keep,
+						r);
+		} else {
+			size_t m = s->kind == STEP_DROPPATH ? (size_t)B : tsize(n, s->out) * (size_t)B;
+
+			for (size_t i = 0; i < m; i++)
+				save[i] = 1;
+			memcpy(out, in, sizeof(float) * tsize(n, s->out) * (size_t)B);
+		}
+		break;
+	}
+}
+
+int net_forward(struct net *n, const float *images, const int32_t *labels, int train,
+		float drop_path_keep, float progress, struct rng *r, float *loss)
+{
+	int B = n->batch, K = n->macro.classes;
+
+	memcpy(net_value(n, n->input), images, sizeof(float) * tsize(n, n->input) * (size_t)B);
+	n->aux_active = train && n->aux_logits >= 0 && n->aux_weight > 0 && labels;
+	n->trained = train;
+	n->labels = labels;
+	for (int i = 0; i < n->nsteps; i++) {
+		const struct net_step *s = &n->steps[i];
+
+		if (s->aux && !n->aux_active)
+			continue;
+		step_forward(n, s, train, n->macro.dropout_keep, drop_path_keep, progress, r);
+	}
+	n->loss_main = n->loss_aux = 0;
+	if (labels && n->logits >= 0) {
+		n->loss_main = softmax_xent_forward(n->probs, net_logits(n), labels, B, K,
+						    n->label_smoothing);
+		if (n->aux_active)
+			n->loss_aux = softmax_xent_forward(n->aux_probs, net_value(n, n->aux_logits),
+							   labels, B, K, n->label_smoothing);
+	}
+	if (loss)
+		*loss = n->loss_main + (n->aux_active ? n->aux_weight * n->loss_aux : 0);
+	return 0;
+}
+
+static void step_backward(struct net *n, const struct net_step *s)
+{
+	int B = n->batch;
+	const float *dout = net_dvalue(n, s->out);
+	const float *in = net_value(n, s->in[0]);
+	float *din = net_dvalue(n, s->in[0]);
+	const struct net_tensor *to = &n->tensors[s->out];
+	const struct net_tensor *ti = &n->tensors[s->in[0]];
+	float *save = n->save + s->save * (size_t)B;
+	struct conv_shape c = s->cs;
+
+	c.N = B;
+	/* the image gradient is not wanted: steps with parameters skip it (steps
+	 * without parameters write the input's gradient buffer, which exists) */
+	if (s->in[0] == n->input && !n->need_input_grad && s->p[0] >= 0)
+		din = NULL;
+	switch (s->kind) {
+	case STEP_CONV:
+		conv2d_backward(din, DP(s->p[0]), dout, in, P(s->p[0]), &c, n->work);
+		break;
+	case STEP_DWCONV:
+		depthwise_backward(din, DP(s->p[0]), dout, in, P(s->p[0]), &c);
+		break;
+	case STEP_BN:
+		batchnorm_backward(din, DP(s->p[0]), DP(s->p[1]), dout, in, n->stat + s->stat,
+				   n->stat + s->stat + to->C, P(s->p[0]), B, to->C, to->H * to->W);
+		break;
+	case STEP_RELU:
+		relu_backward(din, dout, in, tsize(n, s->out) * (size_t)B);
+		break;
+	case STEP_ADD:
+		accumulate(din, dout, tsize(n, s->out) * (size_t)B);
+		accumulate(net_dvalue(n, s->in[1]), dout, tsize(n, s->out) * (size_t)B);
+		break;
+	case STEP_CONCAT: {
+		float *dins[NET_MAX_IN];
+		int C[NET_MAX_IN];
+
+		for (int i = 0; i < s->nin; i++) {
+			dins[i] = net_dvalue(n, s->in[i]);
+			C[i] = n->tensors[s->in[i]].C;
+		}
+		concat_backward(dins, dout, C, s->nin, B, to->H * to->W);
+		break;
+	}
+	case STEP_AVGPOOL:
+		avgpool_backward(din, dout, &c);
+		break;
+	case STEP_MAXPOOL:
+		maxpool_backward(din, dout, (const int32_t *)save, &c);
+		break;
+	case STEP_FACTRED:
+		factorized_reduce_backward(din, DP(s->p[0]), DP(s->p[1]), dout, in, P(s->p[0]),
+					   P(s->p[1]), B, ti->C, ti->H, ti->W, to->C, n->work);
+		break;
+	case STEP_GAP:
+		gap_backward(din, dout, B, ti->C, ti->H * ti->W);
+		break;
+	case STEP_LINEAR:
+		linear_backward(din, DP(s->p[0]), DP(s->p[1]), dout, in, P(s->p[0]), B,
+				(int)tsize(n, s->in[0]), to->C);
+		break;
+	case STEP_DROPPATH:
+		droppath_backward(din, dout, save, B, tsize(n, s->out));
+		break;
+	case STEP_DROPOUT:
+		dropout_backward(din, dout, save, tsize(n, s->out) * (size_t)B);
+		break;
+	}
+}
+
+static void run_backward(struct net *n)
+{
+	for (int i = n->nsteps - 1; i >= 0; i--) {
+		const struct net_step *s = &n->steps[i];
+
+		if (s->aux && !n->aux_active)
+			continue;
+		step_backward(n, s);
+	}
+}
+
+static void zero_grads(struct net *n)
+{
+	memset(n->dact, 0, sizeof(float) * n->act_per_example * (size_t)n->batch);
+	memset(n->grad, 0, sizeof(float) * n->nparam_floats);
+}
+
+void net_backward(struct net *n)
+{
+	int B = n->batch, K = n->macro.classes;
+
+	zero_grads(n);
+	if (!n->labels || n->logits < 0)
+		return;
+	softmax_xent_backward(net_dvalue(n, n->logits), n->probs, n->labels, B, K,
+			      n->label_smoothing, 1.0f);
+	if (n->aux_active)
+		softmax_xent_backward(net_dvalue(n, n->aux_logits), n->aux_probs, n->labels, B, K,
+				      n->label_smoothing, n->aux_weight);
+	run_backward(n);
+}
+
+void net_backward_from(struct net *n, int t, const float *dout)
+{
+	zero_grads(n);
+	memcpy(net_dvalue(n, t), dout, sizeof(float) * tsize(n, t) * (size_t)n->batch);
+	run_backward(n);
+}
+
+static int find(const struct net_param *v, int cnt, const char *name)
+{
+	for (int i = 0; i < cnt; i++)
+		if (!strcmp(v[i].name, name))
+			return i;
+	return -1;
+}
+
+int net_param_find(const struct net *n, const char *name)
+{
+	return find(n->params, n->nparams, name);
+}
+
+int net_buffer_find(const struct net *n, const char *name)
+{
+	return find(n->buffers, n->nbuffers, name);
+}

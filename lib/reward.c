@@ -1,0 +1,129 @@
+/*
+ * reward.c - read and write reward files (nasnet-c/reward): root
+ * attributes only, every one required on read, numbers range-checked.
+ */
+#include "reward.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5io.h"
+#include "util.h"
+
+void reward_init(struct reward *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->loss = NAN;
+	r->test_accuracy = NAN;
+	r->params = -1;
+	r->mult_adds = -1;
+	r->round = -1;
+	r->index = -1;
+}
+
+int reward_write(const struct reward *r, const char *path, const struct provenance *prov)
+{
+	struct h5f f;
+	int rc = 0;
+
+	if (!isfinite(r->reward))
+		return error("%s: reward %g is not finite", path, r->reward);
+	if (h5_create(&f, path, REWARD_FORMAT, REWARD_VERSION, prov) < 0)
+		return -1;
+	rc |= h5_attr_write_double(&f, "/", "reward", r->reward);
+	rc |= h5_attr_write_double(&f, "/", "accuracy", r->accuracy);
+	rc |= h5_attr_write_double(&f, "/", "loss", r->loss);
+	rc |= h5_attr_write_double(&f, "/", "test_accuracy", r->test_accuracy);
+	rc |= h5_attr_write_int(&f, "/", "params", r->params);
+	rc |= h5_attr_write_int(&f, "/", "mult_adds", r->mult_adds);
+	rc |= h5_attr_write_double(&f, "/", "train_seconds", r->train_seconds);
+	rc |= h5_attr_write_double(&f, "/", "images_per_second", r->images_per_second);
+	rc |= h5_attr_write_int(&f, "/", "failed", r->failed);
+	rc |= h5_attr_write_string(&f, "/", "reason", r->reason);
+	rc |= h5_attr_write_string(&f, "/", "space", r->space);
+	rc |= h5_attr_write_string(&f, "/", "genotype", r->genotype);
+	rc |= h5_attr_write_string(&f, "/", "genotype_text", r->genotype_text);
+	rc |= h5_attr_write_string(&f, "/", "policy_hash", r->policy_hash);
+	rc |= h5_attr_write_int(&f, "/", "round", r->round);
+	rc |= h5_attr_write_int(&f, "/", "index", r->index);
+	if (rc) {
+		h5_abort(&f);
+		return -1;
+	}
+	return h5_commit(&f);
+}
+
+static int read_str(struct h5f *f, const char *name, char *out, size_t n)
+{
+	char *s;
+
+	if (h5_attr_read_string(f, "/", name, &s) < 0)
+		return -1;
+	if (strlen(s) >= n) {
+		free(s);
+		return error("%s: attribute '%s' is longer than %zu bytes", f->path, name, n - 1);
+	}
+	snprintf(out, n, "%s", s);
+	free(s);
+	return 0;
+}
+
+int reward_read(struct reward *r, const char *path)
+{
+	struct h5f f;
+	int64_t failed;
+
+	reward_init(r);
+	if (h5_open(&f, path, REWARD_FORMAT, REWARD_VERSION) < 0)
+		return -1;
+	if (h5_attr_read_double(&f, "/", "reward", &r->reward) < 0 ||
+	    h5_attr_read_double(&f, "/", "accuracy", &r->accuracy) < 0 ||
+	    h5_attr_read_double(&f, "/", "loss", &r->loss) < 0 ||
+	    h5_attr_read_double(&f, "/", "test_accuracy", &r->test_accuracy) < 0 ||
+	    h5_attr_read_int(&f, "/", "params", &r->params) < 0 ||
+	    h5_attr_read_int(&f, "/", "mult_adds", &r->mult_adds) < 0 ||
+	    h5_attr_read_double(&f, "/", "train_seconds", &r->train_seconds) < 0 ||
+	    h5_attr_read_double(&f, "/", "images_per_second", &r->images_per_second) < 0 ||
+	    h5_attr_read_int(&f, "/", "failed", &failed) < 0 ||
+	    read_str(&f, "reason", r->reason, sizeof(r->reason)) < 0 ||
+	    read_str(&f, "space", r->space, sizeof(r->space)) < 0 ||
+	    read_str(&f, "genotype", r->genotype, sizeof(r->genotype)) < 0 ||
+	    read_str(&f, "genotype_text", r->genotype_text, sizeof(r->genotype_text)) < 0 ||
+	    read_str(&f, "policy_hash", r->policy_hash, sizeof(r->policy_hash)) < 0 ||
+	    h5_attr_read_int(&f, "/", "round", &r->round) < 0 ||
+	    h5_attr_read_int(&f, "/", "index", &r->index) < 0)
+		goto fail;
+	if (failed != 0 && failed != 1) {
+		error("%s: attribute 'failed' is %lld, expected 0 or 1", path, (long long)failed);
+		goto fail;
+	}
+	r->failed = (int)failed;
+	if (!isfinite(r->reward)) {
+		error("%s: reward is not finite", path);
+		goto fail;
+	}
+	h5_close(&f);
+	return 0;
+fail:
+	h5_close(&f);
+	return -1;
+}
+
+int reward_genotype_path(const struct reward *r, const char *reward_path, char *out, int n)
+{
+	const char *slash = strrchr(reward_path, '/');
+	int len;
+
+	if (!r->genotype[0])
+		return error("%s: reward file names no genotype file", reward_path);
+	if (r->genotype[0] == '/' || !slash)
+		len = snprintf(out, (size_t)n, "%s", r->genotype);
+	else
+		len = snprintf(out, (size_t)n, "%.*s/%s", (int)(slash - reward_path), reward_path,
+			       r->genotype);
+	if (len >= n)
+		return error("%s: genotype path too long", reward_path);
+	return 0;
+}

@@ -1,0 +1,538 @@
+/*
+ * train.c - the child training loop: SGD with momentum (Nesterov optional),
+ * cosine learning rate, L2 weight decay, global-norm clipping,
+ * ScheduledDropPath, augmentation, auxiliary head, label smoothing; atomic
+ * checkpoints, resume, NaN detection and signal-driven stops (train.h).
+ */
+#include "train.h"
+#include "atomic.h"
+#include "batch.h"
+#include "dataset.h"
+#include "net.h"
+#include "netfile.h"
+#include "rng.h"
+#include "util.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* set by SIGTERM/SIGUSR1/SIGINT: checkpoint at the next step boundary */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void install_stop_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+void derived_path(char *out, size_t n, const char *arch_path, const char *suffix)
+{
+	size_t len = strlen(arch_path);
+
+	if (len > 3 && !strcmp(arch_path + len - 3, ".h5"))
+		len -= 3;
+	snprintf(out, n, "%.*s%s", (int)len, arch_path, suffix);
+}
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+double lr_at(const struct train_config *t, int64_t s, int64_t total)
+{
+	if (t->schedule == LR_CONSTANT || total <= 0)
+		return t->lr;
+	return t->lr_min + 0.5 * (t->lr - t->lr_min) * (1.0 + cos(M_PI * (double)s / (double)total));
+}
+
+/* ---- state that a checkpoint carries ---- */
+
+struct train_state {
+	struct net *net;
+	float *momentum;     /* same layout as params */
+	int64_t step;        /* next step to run */
+	double seconds;      /* training wall time so far, across resumes */
+	int64_t images;      /* images processed so far */
+};
+
+static int checkpoint_write(const char *path, const struct train_state *st, int64_t total,
+			    const char *genotype_text, const struct cli *c)
+{
+	struct provenance prov;
+	struct h5f f;
+	const struct net *n = st->net;
+	hsize_t dp[1] = { n->nparam_floats }, db[1] = { n->nbuffer_floats };
+
+	cli_provenance(c, &prov);
+	if (h5_create(&f, path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, &prov) < 0)
+		return -1;
+	if (h5_write_f32(&f, "/params", 1, dp, n->param) < 0 ||
+	    h5_write_f32(&f, "/momentum", 1, dp, st->momentum) < 0 ||
+	    h5_write_f32(&f, "/buffers", 1, db, n->buffer) < 0 ||
+	    h5_attr_write_int(&f, "/", "step", st->step) < 0 ||
+	    h5_attr_write_int(&f, "/", "total_steps", total) < 0 ||
+	    h5_attr_write_int(&f, "/", "images", st->images) < 0 ||
+	    h5_attr_write_double(&f, "/", "train_seconds", st->seconds) < 0 ||
+	    h5_attr_write_string(&f, "/", "genotype", genotype_text) < 0 ||
+	    h5_attr_write_string(&f, "/", "rng",
+				 "streams derived from (seed, step): nothing else to restore") < 0) {
+		h5_abort(&f);
+		return -1;
+	}
+	return h5_commit(&f);
+}
+
+static int checkpoint_read(const char *path, struct train_state *st, int64_t total,
+			   const char *genotype_text)
+{
+	struct h5f f;
+	struct net *n = st->net;
+	hsize_t dp[1] = { n->nparam_floats }, db[1] = { n->nbuffer_floats };
+	int64_t have_total, step, images;
+	double seconds;
+	char *geno = NULL;
+	int rc = -1;
+
+	if (h5_open(&f, path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION) < 0)
+		return -1;
+	if (h5_attr_read_string(&f, "/", "genotype", &geno) < 0 ||
+	    h5_attr_read_int(&f, "/", "total_steps", &have_total) < 0 ||
+	    h5_attr_read_int(&f, "/", "step", &step) < 0 ||
+	    h5_attr_read_int(&f, "/", "images", &images) < 0 ||
+	    h5_attr_read_double(&f, "/", "train_seconds", &seconds) < 0)
+		goto out;
+	if (strcmp(geno, genotype_text)) {
+		error("%s: checkpoint belongs to another genotype", path);
+		goto out;
+	}
+	if (have_total != total || step < 0 || step > total) {
+		error("%s: checkpoint is for %lld steps at step %lld, this run has %lld", path,
+		      (long long)have_total, (long long)step, (long long)total);
+		goto out;
+	}
+	if (h5_read(&f, "/params", H5IO_F32, 1, dp, n->param) < 0 ||
+	    h5_read(&f, "/momentum", H5IO_F32, 1, dp, st->momentum) < 0 ||
+	    h5_read(&f, "/buffers", H5IO_F32, 1, db, n->buffer) < 0)
+		goto out;
+	st->step = step;
+	st->images = images;
+	st->seconds = seconds;
+	rc = 0;
+out:
+	free(geno);
+	h5_close(&f);
+	return rc;
+}
+
+static int failure_write(const char *path, const char *reason, int64_t step, double loss,
+			 const struct cli *c)
+{
+	struct provenance prov;
+	struct h5f f;
+
+	cli_provenance(c, &prov);
+	if (h5_create(&f, path, FAILURE_FORMAT, FAILURE_VERSION, &prov) < 0)
+		return -1;
+	if (h5_attr_write_string(&f, "/", "reason", reason) < 0 ||
+	    h5_attr_write_int(&f, "/", "step", step) < 0 ||
+	    h5_attr_write_double(&f, "/", "loss", loss) < 0) {
+		h5_abort(&f);
+		return -1;
+	}
+	return h5_commit(&f);
+}
+
+int failure_read(const char *path, char *reason, size_t n, int64_t *step)
+{
+	struct h5f f;
+	char *r = NULL;
+	int rc = -1;
+
+	if (h5_open(&f, path, FAILURE_FORMAT, FAILURE_VERSION) < 0)
+		return -1;
+	if (h5_attr_read_string(&f, "/", "reason", &r) == 0 &&
+	    h5_attr_read_int(&f, "/", "step", step) == 0) {
+		snprintf(reason, n, "%s", r);
+		rc = 0;
+	}
+	free(r);
+	h5_close(&f);
+	return rc;
+}
+
+/* Wall time and throughput go to their own small file, so that the weights
+ * stay byte-identical between an interrupted and an uninterrupted run. */
+static int stats_write(const char *arch_path, const struct train_state *st, int64_t total,
+		       const struct cli *c)
+{
+	char path[4096];
+	struct provenance prov;
+	struct h5f f;
+
+	derived_path(path, sizeof path, arch_path, ".stats.h5");
+	cli_provenance(c, &prov);
+	if (h5_create(&f, path, TRAINSTATS_FORMAT, TRAINSTATS_VERSION, &prov) < 0)
+		return -1;
+	if (h5_attr_write_double(&f, "/", "train_seconds", st->seconds) < 0 ||
+	    h5_attr_write_int(&f, "/", "images", st->images) < 0 ||
+	    h5_attr_write_int(&f, "/", "steps", total) < 0 ||
+	    h5_attr_write_double(&f, "/", "images_per_second",
+				 st->seconds > 0 ? st->images / st->seconds : 0) < 0) {
+		h5_abort(&f);
+		return -1;
+	}
+	return h5_commit(&f);
+}
+
+int stats_read(const char *path, double *seconds, double *images_per_second)
+{
+	struct h5f f;
+	int rc;
+
+	if (h5_open(&f, path, TRAINSTATS_FORMAT, TRAINSTATS_VERSION) < 0)
+		return -1;
+	rc = h5_attr_read_double(&f, "/", "train_seconds", seconds) < 0 ||
+	     h5_attr_read_double(&f, "/", "images_per_second", images_per_second) < 0 ? -1 : 0;
+	h5_close(&f);
+	return rc;
+}
+
+/* ---- the optimizer ---- */
+
+/*
+ * PyTorch order: clip the raw gradients' global norm, then add weight decay
+ * (conv/FC weights only), then momentum: buf = mu*buf + g; step with
+ * g + mu*buf (Nesterov) or buf. Sums in double, in a fixed order.
+ */
+static void sgd_step(struct net *n, float *momentum, const struct train_config *t, double lr)
+{
+	float *w = n->param, *g = n->grad;
+	float mu = (float)t->momentum, wd = (float)t->weight_decay, flr = (float)lr;
+	float scale = 1.0f;
+
+	if (t->clip > 0) {
+		double sq = 0;
+
+		for (size_t i = 0; i < n->nparam_floats; i++)
+			sq += (double)g[i] * g[i];
+		if (sqrt(sq) > t->clip)
+			scale = (float)(t->clip / (sqrt(sq) + 1e-6));
+	}
+	for (int p = 0; p < n->nparams; p++) {
+		const struct net_param *v = &n->params[p];
+		float decay = v->kind == PARAM_WEIGHT ? wd : 0.0f;
+		float *wp = w + v->offset, *gp = g + v->offset, *mp = momentum + v->offset;
+
+		for (size_t i = 0; i < v->count; i++) {
+			float gi = gp[i] * scale + decay * wp[i];
+
+			mp[i] = mu * mp[i] + gi;
+			wp[i] -= flr * (t->nesterov ? gi + mu * mp[i] : mp[i]);
+		}
+	}
+}
+
+/* ---- data order ---- */
+
+/* The training images used: all of /train or a seeded subset (sorted). */
+static int *train_indices(const struct train_config *t, int ntrain, int *count)
+{
+	int *all = xmalloc(sizeof *all * (size_t)ntrain);
+	int n = ntrain;
+
+	for (int i = 0; i < ntrain; i++)
+		all[i] = i;
+	if (t->train_images > 0 && t->train_images < ntrain) {
+		struct rng r;
+
+		rng_stream(&r, t->seed, 0, 0, RNG_SPLIT);
+		/* partial Fisher-Yates: the first n entries are a uniform subset */
+		n = (int)t->train_images;
+		for (int i = 0; i < n; i++) {
+			int j = i + (int)rng_below(&r, (uint64_t)(ntrain - i));
+			int tmp = all[i];
+
+			all[i] = all[j];
+			all[j] = tmp;
+		}
+		/* keep them in dataset order so the subset does not depend on the draw order */
+		for (int i = 1; i < n; i++)
+			for (int j = i; j > 0 && all[j - 1] > all[j]; j--) {
+				int tmp = all[j];
+
+				all[j] = all[j - 1];
+				all[j - 1] = tmp;
+			}
+	}
+	*count = n;
+	return all;
+}
+
+static void epoch_order(int *order, const int *indices, int n, uint64_t seed, int64_t epoch)
+{
+	struct rng r;
+
+	memcpy(order, indices, sizeof *order * (size_t)n);
+	rng_stream(&r, seed, (uint64_t)epoch, 0, RNG_DATA);
+	rng_shuffle(&r, order, n);
+}
+
+/* ---- evaluation ---- */
+
+int evaluate(struct net *n, const struct dataset *d, const struct dataset_split *s, int batch,
+	     const struct cli *c, double *accuracy, double *loss)
+{
+	long per = (long)s->c * s->h * s->w;
+	float *x = xalloc_aligned(sizeof *x * (size_t)(per * batch));
+	int32_t *y = xmalloc(sizeof *y * (size_t)batch);
+	int *idx = xmalloc(sizeof *idx * (size_t)batch);
+	long correct = 0;
+	double total_loss = 0, t0 = now_seconds(), last = t0;
+	int K = n->macro.classes;
+
+	net_set_loss(n, 0.0f, 0.0f);
+	for (int start = 0; start < s->n; start += batch) {
+		int B = s->n - start < batch ? s->n - start : batch;
+		const float *logits;
+		float l;
+
+		for (int i = 0; i < B; i++)
+			idx[i] = start + i;
+		batch_fill(x, y, s, d->mean, d->std, idx, B, NULL, NULL);
+		net_set_batch(n, B);
+		net_forward(n, x, y, 0, 1.0f, 0.0f, NULL, &l);
+		total_loss += (double)l * B;
+		logits = net_logits(n);
+		for (int i = 0; i < B; i++) {
+			int best = 0;
+
+			for (int k = 1; k < K; k++)
+				if (logits[i * K + k] > logits[i * K + best])
+					best = k;
+			correct += best == y[i];
+		}
+		if (now_seconds() - last > 2.0) {
+			last = now_seconds();
+			progress(c, "eval %d/%d images, %.0f img/s", start + B, s->n,
+				 (start + B) / (last - t0));
+		}
+	}
+	*accuracy = s->n ? (double)correct / s->n : 0;
+	*loss = s->n ? total_loss / s->n : NAN;
+	free(x);
+	free(y);
+	free(idx);
+	return 0;
+}
+
+/* ---- the job ---- */
+
+static void format_eta(char *buf, size_t n, double seconds)
+{
+	if (!isfinite(seconds) || seconds < 0)
+		snprintf(buf, n, "?");
+	else if (seconds < 3600)
+		snprintf(buf, n, "%dm%02ds", (int)seconds / 60, (int)seconds % 60);
+	else
+		snprintf(buf, n, "%dh%02dm", (int)seconds / 3600, ((int)seconds / 60) % 60);
+}
+
+int train_child(const char *arch_path, const struct genofile *gf, const struct train_opts *o,
+		const struct cli *c)
+{
+	const struct child_config *cfg = &gf->cfg;
+	const struct train_config *t = &cfg->train;
+	char weights[4096], ckpt[4096], failed[4096], text[2048];
+	struct dataset d;
+	struct train_state st = { 0 };
+	struct rng init;
+	struct augment aug = { t->crop_pad, t->flip, t->cutout };
+	int *indices = NULL, *order = NULL, nimg, B = t->batch, K = cfg->macro.classes;
+	int64_t spe, total, run_steps = 0;
+	int status = TRAIN_ERROR;
+	float *x = NULL;
+	int32_t *y = NULL;
+	double t_start, t_last_ckpt, t_last_print, loss_sum = 0;
+	long seen = 0, correct = 0;
+
+	if (o->out)
+		snprintf(weights, sizeof weights, "%s", o->out);
+	else
+		derived_path(weights, sizeof weights, arch_path, ".weights.h5");
+	derived_path(ckpt, sizeof ckpt, arch_path, ".ckpt.h5");
+	derived_path(failed, sizeof failed, arch_path, ".failed.h5");
+	if (file_exists(weights)) {
+		progress(c, "%s: already trained (%s exists)", arch_path, weights);
+		return TRAIN_OK;
+	}
+	if (file_exists(failed)) {
+		progress(c, "%s: already failed (%s exists)", arch_path, failed);
+		return TRAIN_DIVERGED;
+	}
+	if (!gf->has_cells)
+		return error("%s: space '%s' has no trainable network (use lookup-child)",
+			     arch_path, gf->space);
+	genotype_format(&gf->geno, text, sizeof text);
+
+	if (dataset_load(t->data, &d, DS_TRAIN) < 0)
+		return TRAIN_ERROR;
+	if (d.c != cfg->macro.in_c || d.h != cfg->macro.in_h || d.w != cfg->macro.in_w ||
+	    d.num_classes != K) {
+		error("%s: dataset %s is %dx%dx%d with %d classes, the child expects %dx%dx%d with %d",
+		      arch_path, t->data, d.c, d.h, d.w, d.num_classes, cfg->macro.in_c,
+		      cfg->macro.in_h, cfg->macro.in_w, K);
+		goto out_data;
+	}
+	indices = train_indices(t, d.train.n, &nimg);
+	if (nimg < 1) {
+		error("%s: dataset %s has no training images", arch_path, t->data);
+		goto out_data;
+	}
+	if (B > nimg)
+		B = nimg;
+	spe = nimg / B;
+	total = t->steps > 0 ? t->steps : (int64_t)t->epochs * spe;
+
+	rng_stream(&init, t->seed, 0, 0, RNG_INIT);
+	st.net = net_create(&gf->geno, &cfg->macro, B, &init);
+	if (!st.net) {
+		error("%s: cannot build the network", arch_path);
+		goto out_data;
+	}
+	net_set_loss(st.net, cfg->macro.aux ? (float)t->aux_weight : 0.0f,
+		     (float)t->label_smoothing);
+	st.momentum = xalloc_aligned(sizeof(float) * st.net->nparam_floats);
+	if (file_exists(ckpt)) {
+		if (checkpoint_read(ckpt, &st, total, text) < 0)
+			goto out_net;
+		progress(c, "%s: resuming at step %lld/%lld", arch_path, (long long)st.step,
+			 (long long)total);
+	}
+	install_stop_handlers();
+	order = xmalloc(sizeof *order * (size_t)nimg);
+	x = xalloc_aligned(sizeof *x * (size_t)B * (size_t)(d.c * d.h * d.w));
+	y = xmalloc(sizeof *y * (size_t)B);
+	t_start = t_last_ckpt = t_last_print = now_seconds();
+	if (st.step < total)
+		epoch_order(order, indices, nimg, t->seed, st.step / spe);
+
+	while (st.step < total) {
+		int64_t s = st.step, epoch = s / spe, pos = s % spe;
+		struct rng aug_rng, drop_rng;
+		float loss;
+		const float *logits;
+
+		if (pos == 0 && s > 0)
+			epoch_order(order, indices, nimg, t->seed, epoch);
+		rng_stream(&aug_rng, t->seed, (uint64_t)s, 1, RNG_DATA);
+		rng_stream(&drop_rng, t->seed, (uint64_t)s, 0, RNG_DROP);
+		batch_fill(x, y, &d.train, d.mean, d.std, order + pos * B, B, &aug, &aug_rng);
+		net_forward(st.net, x, y, 1, (float)t->drop_path_keep, (float)s / (float)total,
+			    &drop_rng, &loss);
+		if (!isfinite(loss)) {
+			char reason[128];
+
+			snprintf(reason, sizeof reason, "loss is %s at step %lld",
+				 isnan(loss) ? "NaN" : "infinite", (long long)s);
+			error("%s: %s; failure record %s", arch_path, reason, failed);
+			if (failure_write(failed, reason, s, loss, c) < 0)
+				goto out_net;
+			unlink(ckpt);
+			status = TRAIN_DIVERGED;
+			goto out_net;
+		}
+		net_backward(st.net);
+		sgd_step(st.net, st.momentum, t, lr_at(t, s, total));
+		logits = net_logits(st.net);
+		for (int i = 0; i < B; i++) {
+			int best = 0;
+
+			for (int k = 1; k < K; k++)
+				if (logits[i * K + k] > logits[i * K + best])
+					best = k;
+			correct += best == y[i];
+		}
+		loss_sum += loss;
+		seen += B;
+		st.step++;
+		st.images += B;
+		run_steps++;
+
+		double now = now_seconds();
+		int epoch_end = st.step % spe == 0;
+		int want_ckpt = epoch_end || now - t_last_ckpt >= o->checkpoint_seconds ||
+				(o->checkpoint_steps && st.step % o->checkpoint_steps == 0);
+		int stop = stop_requested || (o->stop_after && run_steps >= o->stop_after);
+
+		if (now - t_last_print >= 2.0 || st.step == total || epoch_end) {
+			double rate = (double)run_steps * B / (now - t_start);
+			char eta[32];
+
+			format_eta(eta, sizeof eta, (double)(total - st.step) * B / rate);
+			progress(c, "epoch %lld/%lld step %lld/%lld loss %.4f acc %.3f %.0f img/s ETA %s",
+				 (long long)(epoch + 1), (long long)((total + spe - 1) / spe),
+				 (long long)st.step, (long long)total, loss_sum / (seen / B),
+				 (double)correct / seen, rate, eta);
+			t_last_print = now;
+			if (epoch_end)
+				loss_sum = 0, seen = 0, correct = 0;
+		}
+		if (st.step < total && (want_ckpt || stop)) {
+			st.seconds += now - t_start;
+			t_start = now;
+			run_steps = 0;
+			if (checkpoint_write(ckpt, &st, total, text, c) < 0)
+				goto out_net;
+			t_last_ckpt = now_seconds();
+			if (stop) {
+				progress(c, "%s: stopped at step %lld, checkpoint %s", arch_path,
+					 (long long)st.step, ckpt);
+				status = TRAIN_STOPPED;
+				goto out_net;
+			}
+		}
+	}
+	{
+		struct provenance prov;
+
+		cli_provenance(c, &prov);
+		if (netfile_write(weights, st.net, gf, &prov) < 0)
+			goto out_net;
+	}
+	st.seconds += now_seconds() - t_start;
+	if (stats_write(arch_path, &st, total, c) < 0)
+		goto out_net;
+	unlink(ckpt);
+	progress(c, "%s: trained %lld steps, weights %s", arch_path, (long long)total, weights);
+	status = TRAIN_OK;
+out_net:
+	free(order);
+	free(x);
+	free(y);
+	free(st.momentum);
+	net_free(st.net);
+out_data:
+	free(indices);
+	dataset_free(&d);
+	return status;
+}

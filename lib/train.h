@@ -1,0 +1,74 @@
+/*
+ * train.h - training a child network from its genotype file, with
+ * checkpoints that make a killed run resume to byte-identical weights.
+ *
+ * Files, for an input DIR/NAME.h5 (the genotype file, schemas/genotype.md):
+ *   DIR/NAME.weights.h5  trained network (nasnet-c/network), the result
+ *   DIR/NAME.ckpt.h5     latest checkpoint (nasnet-c/checkpoint); removed
+ *                        when the weights are written
+ *   DIR/NAME.stats.h5    wall time and images/s of the training
+ *                        (nasnet-c/trainstats; kept out of the weights so
+ *                        that they are byte-identical across resumes)
+ *   DIR/NAME.failed.h5   failure record (nasnet-c/failure) when the loss
+ *                        became NaN/Inf: reason, step, loss
+ *
+ * Determinism: every random draw of step s comes from streams derived from
+ * (seed, s) or (seed, epoch): data order rng_stream(seed, epoch, 0,
+ * RNG_DATA), augmentation rng_stream(seed, s, 1, RNG_DATA), drop path
+ * rng_stream(seed, s, 0, RNG_DROP). A checkpoint therefore needs only the
+ * parameters, BN buffers, momentum and the step, and resuming from any
+ * checkpoint replays exactly the same computation.
+ */
+#ifndef NASNET_TRAIN_H
+#define NASNET_TRAIN_H
+
+#include <stdint.h>
+
+#include "cli.h"
+#include "genofile.h"
+
+#define CHECKPOINT_FORMAT "nasnet-c/checkpoint"
+#define CHECKPOINT_VERSION 1
+#define FAILURE_FORMAT "nasnet-c/failure"
+#define FAILURE_VERSION 1
+#define TRAINSTATS_FORMAT "nasnet-c/trainstats"
+#define TRAINSTATS_VERSION 1
+
+enum train_status {
+	TRAIN_OK = 0,
+	TRAIN_ERROR = -1,      /* error() printed */
+	TRAIN_DIVERGED = 1,    /* NaN/Inf loss: failure record written */
+	TRAIN_STOPPED = 2,     /* SIGTERM/SIGUSR1: checkpoint written, run again */
+};
+
+struct train_opts {
+	double checkpoint_seconds;  /* checkpoint at least this often (and at epoch ends) */
+	int64_t checkpoint_steps;   /* also every this many steps; 0 = off */
+	int64_t stop_after;         /* stop (as if signalled) after this many steps of this run; 0 = off */
+	const char *out;            /* weights path override (NULL: NAME.weights.h5) */
+};
+
+/* "DIR/NAME.h5" -> "DIR/NAME<suffix>" (suffix like ".weights.h5") */
+void derived_path(char *out, size_t n, const char *arch_path, const char *suffix);
+
+/* Whole job of train-child: returns enum train_status. */
+int train_child(const char *arch_path, const struct genofile *gf, const struct train_opts *o,
+		const struct cli *c);
+
+/* Cosine (or constant) learning rate at step s of total. */
+double lr_at(const struct train_config *t, int64_t s, int64_t total);
+
+/* Evaluate on a split (BN eval mode): accuracy in [0,1] and mean loss. */
+struct net;
+struct dataset;
+struct dataset_split;
+int evaluate(struct net *n, const struct dataset *d, const struct dataset_split *s, int batch,
+	     const struct cli *c, double *accuracy, double *loss);
+
+/* Read the training statistics (for score). */
+int stats_read(const char *path, double *seconds, double *images_per_second);
+
+/* Read a failure record (for score): reason and step. */
+int failure_read(const char *path, char *reason, size_t n, int64_t *step);
+
+#endif

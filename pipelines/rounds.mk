@@ -1,0 +1,31 @@
+# pipelines/rounds.mk - one set of file rules per search round (run by search.sh).
+#
+#   round-RRR/archs.list    frozen list of the round's genotype files (sample-arch)
+#   round-RRR/rewards.done  every child trained and scored (GNU parallel, child.sh)
+#   round-RRR/done          controller updated (round-RRR/policy.h5, $(RUN)/policy.h5),
+#                           history.tsv rewritten
+# Round r's sampling depends on round r-1's done marker: rounds run in order,
+# children of a round run in parallel.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+
+pad = $(shell printf %03d $(1))
+LAST := $(shell echo $$(( $(ROUNDS) - 1 )))
+
+.PHONY: rounds
+rounds: $(RUN)/round-$(call pad,$(LAST))/done
+
+define ROUND
+$(RUN)/round-$(2)/archs.list: $(if $(3),$(RUN)/round-$(3)/done,$(RUN)/settings)
+	@bash pipelines/round.sh sample $(1)
+$(RUN)/round-$(2)/rewards.done: $(RUN)/round-$(2)/archs.list
+	@bash pipelines/round.sh train $(1)
+$(RUN)/round-$(2)/done: $(RUN)/round-$(2)/rewards.done
+	@bash pipelines/round.sh update $(1)
+endef
+
+$(foreach r,$(shell seq 0 $(LAST)),$(eval $(call ROUND,$(r),$(call pad,$(r)),$(if $(filter 0,$(r)),,$(call pad,$(shell echo $$(( $(r) - 1 ))))))))

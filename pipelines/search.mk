@@ -1,0 +1,49 @@
+# pipelines/search.mk - the search loop as make rules (included by the top Makefile).
+#
+#   make search [ROUNDS=10] [RUN=runs/default] [CHILDREN=8] [JOBS=ncores] [STRATEGY=ppo]
+#               [SPACE=nasnet] [SEED=1] [DATA=data/fashion-mnist.h5] [CHILD_N=1] [CHILD_F=8]
+#               [CHILD_EPOCHS=1] [CHILD_TRAIN_IMAGES=5000] [SSHLOGINFILE=hosts] [LAUNCH='srun -n1']
+#   make status RUN=...      where a run stands
+#   make report RUN=...      report.md with plots (pipelines/report.sh)
+#
+# The run folder is the state: settings, one folder per round (frozen list of
+# architectures, genotype/weights/checkpoint/reward files, joblog, policy after
+# the update), policy.h5 (newest complete policy) and history.tsv. Every file is
+# written atomically by the tools; make decides what is missing, so running the
+# same command again after a crash (even SIGKILL) continues where it stopped.
+# Layout and settings are documented in schemas/run.md.
+
+RUN ?= runs/default
+ROUNDS ?= 10
+CHILDREN ?= 8
+JOBS ?= $(shell nproc)
+STRATEGY ?= ppo
+SPACE ?= nasnet
+SEED ?= 1
+DATA ?= data/fashion-mnist.h5
+CHILD_N ?= 1
+CHILD_F ?= 8
+CHILD_EPOCHS ?= 1
+CHILD_TRAIN_IMAGES ?= 5000
+CHILD_BATCH ?= 64
+CHILD_LR ?= 0.05
+SSHLOGINFILE ?=
+LAUNCH ?=
+
+# Settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
+# and LAUNCH may change between calls).
+SEARCH_SETTINGS := STRATEGY SPACE SEED DATA CHILDREN CHILD_N CHILD_F CHILD_EPOCHS \
+	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR
+
+export RUN ROUNDS CHILDREN JOBS STRATEGY SPACE SEED DATA CHILD_N CHILD_F CHILD_EPOCHS \
+	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SSHLOGINFILE LAUNCH
+
+.PHONY: search status report
+search: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)
+	@bash pipelines/search.sh
+
+status:
+	@bash pipelines/status.sh "$(RUN)"
+
+report: all
+	@bash pipelines/report.sh $(RUN)

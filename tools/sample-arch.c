@@ -1,0 +1,320 @@
+/*
+ * sample-arch - write K genotype files for one search round: sampled from a
+ * policy (ppo, reinforce), uniformly (random) or by regularized evolution
+ * over the evaluated history. Child i of round R draws from
+ * rng_stream(seed, R, i, RNG_SAMPLE), so any child can be re-made alone.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "evolution.h"
+#include "genofile.h"
+#include "history.h"
+#include "policy.h"
+#include "space.h"
+
+enum {
+	OPT_COUNT = OPT_TOOL_BASE, OPT_OUT, OPT_ROUND, OPT_POLICY, OPT_SPACE, OPT_STRATEGY,
+	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CELLS, OPT_FILTERS,
+	OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_LR, OPT_DATA, OPT_TRAIN_IMAGES, OPT_CONFIG_FROM,
+};
+
+static const struct option long_opts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "round", required_argument, NULL, OPT_ROUND },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "space", required_argument, NULL, OPT_SPACE },
+	{ "strategy", required_argument, NULL, OPT_STRATEGY },
+	{ "history", required_argument, NULL, OPT_HISTORY },
+	{ "save-policy", required_argument, NULL, OPT_SAVE_POLICY },
+	{ "population", required_argument, NULL, OPT_POP },
+	{ "tournament", required_argument, NULL, OPT_TOUR },
+	POLICY_FLAG_OPTS(OPT_PCFG),
+	{ "cells", required_argument, NULL, OPT_CELLS },
+	{ "filters", required_argument, NULL, OPT_FILTERS },
+	{ "epochs", required_argument, NULL, OPT_EPOCHS },
+	{ "steps", required_argument, NULL, OPT_STEPS },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "lr", required_argument, NULL, OPT_LR },
+	{ "data", required_argument, NULL, OPT_DATA },
+	{ "train-images", required_argument, NULL, OPT_TRAIN_IMAGES },
+	{ "config-from", required_argument, NULL, OPT_CONFIG_FROM },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sample-arch --count K --out DIR --round R [options]\n"
+		"Write DIR/arch_0000.h5 ... DIR/arch_<K-1>.h5 (nasnet-c/genotype, index as 4+\n"
+		"digits) for search round R, each with its child configuration and, for\n"
+		"ppo/reinforce, its sampling record (actions, log-probs, policy hash). Prints\n"
+		"one line per file: path, then the genotype text (or nb201 cell string).\n"
+		"Child i of round R draws from the stream (seed, R, i): deterministic.\n"
+		"  --strategy S        ppo (default), reinforce, random, evolution\n"
+		"  --policy FILE       sample from this policy (ppo, reinforce); the seed is the\n"
+		"                      policy's unless --seed is given. Without it a fresh policy\n"
+		"                      is made from --seed and --space\n"
+		"  --space S           nasnet (default), enas, nb201 (must match --policy)\n"
+		"  --save-policy FILE  also write the policy used (the round-0 policy file)\n"
+		"  --history PATH      evaluated children for evolution: a reward file, a folder\n"
+		"                      (its *.reward.h5) or a list file; repeatable\n"
+		"  --population P      evolution population (default 20)\n"
+		"  --tournament S      evolution tournament size (default 5)\n"
+		"Child configuration (defaults: lib/childcfg.c), written into every file:\n"
+		"  --config-from FILE  copy the configuration of a genotype file first\n"
+		"  --cells N --filters F --epochs E --steps S --batch B --lr X --data FILE\n"
+		"  --train-images N\n"
+		"  The child's training seed is drawn from the stream (seed, R, i, init).\n"
+		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
+}
+
+static int num(const char *flag, const char *arg, long lo, long hi, long *v)
+{
+	if (parse_long(arg, lo, hi, v) < 0)
+		return error("invalid --%s '%s' (expected %ld..%ld)", flag, arg, lo, hi);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	struct provenance prov;
+	struct policy_config pc;
+	struct evolution_config ec;
+	struct child_config cfg;
+	struct policy pol;
+	struct policy_trace tr;
+	struct space sp;
+	struct evaluated *hist = NULL;
+	struct evo_member *members = NULL;
+	const char *policy_path = NULL, *out = NULL, *space_name = NULL, *save_policy = NULL;
+	char **history_args = NULL, path[4096], text[4096];
+	long count = -1, round = -1, v;
+	int opt, li = 0, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl, rc = EXIT_FAIL;
+	uint64_t seed;
+	struct stat st;
+	double dv;
+
+	cli_init(&cli, argc, argv, "sample-arch");
+	policy_config_default(&pc);
+	evolution_config_default(&ec);
+	child_config_default(&cfg);
+	history_args = xcalloc((size_t)argc, sizeof(char *));
+	while ((opt = getopt_long(argc, argv, "hq", long_opts, &li)) != -1) {
+		int bad = 0;
+
+		switch (cli_common_option(&cli, opt, optarg)) {
+		case CLI_HANDLED:
+			continue;
+		case CLI_EXIT_OK:
+			usage(stdout);
+			return EXIT_OK;
+		case CLI_BAD:
+			return EXIT_USAGE;
+		case CLI_NOT_COMMON:
+			break;
+		}
+		switch (opt) {
+		case OPT_COUNT: bad = num("count", optarg, 0, 100000, &count); break;
+		case OPT_ROUND: bad = num("round", optarg, 0, INT32_MAX, &round); break;
+		case OPT_OUT: out = optarg; break;
+		case OPT_POLICY: policy_path = optarg; break;
+		case OPT_SPACE: space_name = optarg; break;
+		case OPT_SAVE_POLICY: save_policy = optarg; break;
+		case OPT_HISTORY: history_args[nhist_args++] = optarg; break;
+		case OPT_STRATEGY:
+			strategy = strategy_lookup(optarg);
+			if (strategy < 0)
+				bad = error("unknown --strategy '%s' (ppo, reinforce, random, evolution)",
+					    optarg);
+			break;
+		case OPT_POP:
+			bad = num("population", optarg, 1, 1000000, &v);
+			ec.population = (int)v;
+			break;
+		case OPT_TOUR:
+			bad = num("tournament", optarg, 1, 1000000, &v);
+			ec.tournament = (int)v;
+			break;
+		case OPT_PCFG: bad = policy_config_set(&pc, long_opts[li].name, optarg); break;
+		case OPT_CELLS:
+			bad = num("cells", optarg, 1, 64, &v);
+			cfg.macro.cells = (int)v;
+			break;
+		case OPT_FILTERS:
+			bad = num("filters", optarg, 1, 8192, &v);
+			cfg.macro.filters = (int)v;
+			break;
+		case OPT_EPOCHS:
+			bad = num("epochs", optarg, 0, 1000000, &v);
+			cfg.train.epochs = (int)v;
+			break;
+		case OPT_STEPS:
+			bad = num("steps", optarg, 0, LONG_MAX, &v);
+			cfg.train.steps = v;
+			break;
+		case OPT_BATCH:
+			bad = num("batch", optarg, 1, 1 << 20, &v);
+			cfg.train.batch = (int)v;
+			break;
+		case OPT_TRAIN_IMAGES:
+			bad = num("train-images", optarg, 0, LONG_MAX, &v);
+			cfg.train.train_images = v;
+			break;
+		case OPT_LR:
+			if (parse_double(optarg, 0, 1e12, &dv) < 0)
+				bad = error("invalid --lr '%s'", optarg);
+			cfg.train.lr = dv;
+			break;
+		case OPT_DATA:
+			if (strlen(optarg) >= sizeof(cfg.train.data))
+				bad = error("--data path too long");
+			else
+				snprintf(cfg.train.data, sizeof(cfg.train.data), "%s", optarg);
+			break;
+		case OPT_CONFIG_FROM: {
+			struct genofile g;
+
+			if (genofile_read(optarg, &g) < 0)
+				return EXIT_BADINPUT;
+			cfg = g.cfg;
+			break;
+		}
+		default:
+			return EXIT_USAGE; /* getopt printed the one line */
+		}
+		if (bad)
+			return EXIT_USAGE;
+	}
+	if (optind != argc) {
+		error("unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (count < 0 || !out || round < 0) {
+		error("--count, --out and --round are required");
+		return EXIT_USAGE;
+	}
+	if (child_config_check(&cfg, "child configuration") < 0)
+		return EXIT_USAGE;
+	rl = strategy == STRATEGY_PPO || strategy == STRATEGY_REINFORCE;
+	if (policy_path && !rl) {
+		error("--policy is for --strategy ppo or reinforce");
+		return EXIT_USAGE;
+	}
+	if (nhist_args && strategy != STRATEGY_EVOLUTION) {
+		error("--history is for --strategy evolution");
+		return EXIT_USAGE;
+	}
+	if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		error("%s: not a folder", out);
+		return EXIT_USAGE;
+	}
+	seed = cli.seed;
+	if (policy_path) {
+		if (policy_read(&pol, policy_path) < 0)
+			return EXIT_BADINPUT;
+		if (space_name && strcmp(space_name, pol.space.name)) {
+			error("%s: policy of space '%s', expected '%s'", policy_path, pol.space.name,
+			      space_name);
+			return EXIT_BADINPUT;
+		}
+		sp = pol.space;
+		if (!cli.seed_given)
+			seed = pol.seed;
+	} else {
+		if (space_get(&sp, space_name ? space_name : "nasnet") < 0)
+			return EXIT_USAGE;
+		if (rl && policy_init(&pol, &sp, &pc, seed) < 0)
+			return EXIT_USAGE;
+	}
+	cli_provenance(&cli, &prov);
+	if (save_policy && (!rl || policy_write(&pol, save_policy, &prov) < 0)) {
+		if (!rl)
+			error("--save-policy is for --strategy ppo or reinforce");
+		return rl ? EXIT_FAIL : EXIT_USAGE;
+	}
+	if (strategy == STRATEGY_EVOLUTION) {
+		if (history_load(&sp, history_args, nhist_args, &hist, &nhist) < 0)
+			return EXIT_BADINPUT;
+		members = xcalloc((size_t)(nhist ? nhist : 1), sizeof(*members));
+		for (int i = 0; i < nhist; i++) {
+			memcpy(members[i].a, hist[i].a, sizeof(members[i].a));
+			members[i].reward = hist[i].reward;
+		}
+	}
+	if (rl)
+		policy_trace_init(&tr, &pol);
+	for (int i = 0; i < count; i++) {
+		struct genofile g;
+		struct rng r, ri;
+		int a[SPACE_MAX_DECISIONS];
+		double logp[SPACE_MAX_DECISIONS];
+
+		genofile_init(&g);
+		g.cfg = cfg;
+		rng_stream(&ri, seed, (uint64_t)round, (uint64_t)i, RNG_INIT);
+		g.cfg.train.seed = rng_u64(&ri);
+		rng_stream(&r, seed, (uint64_t)round, (uint64_t)i, RNG_SAMPLE);
+		if (rl) {
+			policy_sample(&pol, &tr, &r, a, logp);
+			g.has_sample = 1;
+			g.policy_hash = policy_hash(&pol);
+			for (int k = 0; k < sp.ndecisions; k++)
+				g.logp[k] = (float)logp[k];
+		} else if (strategy == STRATEGY_EVOLUTION) {
+			evolution_propose(&sp, &ec, members, nhist, &r, a);
+		} else {
+			space_sample_uniform(&sp, &r, a);
+		}
+		if (!g.has_sample) {
+			/* random and evolution children still record their actions */
+			g.has_sample = 1;
+			g.policy_hash = 0;
+			for (int k = 0; k < sp.ndecisions; k++)
+				g.logp[k] = 0;
+		}
+		g.round = (int)round;
+		g.index = i;
+		g.nactions = sp.ndecisions;
+		for (int k = 0; k < sp.ndecisions; k++)
+			g.actions[k] = a[k];
+		snprintf(g.space, sizeof(g.space), "%s", sp.name);
+		if (sp.kind == SPACE_NB201) {
+			g.has_cells = 0;
+			if (space_to_nb201(&sp, a, g.cell_string, sizeof(g.cell_string)) < 0)
+				goto out;
+			snprintf(text, sizeof(text), "%s", g.cell_string);
+		} else {
+			if (space_to_genotype(&sp, a, &g.geno) < 0)
+				goto out;
+			genotype_format(&g.geno, text, sizeof(text));
+		}
+		if (snprintf(path, sizeof(path), "%s/arch_%04d.h5", out, i) >= (int)sizeof(path)) {
+			error("%s: path too long", out);
+			goto out;
+		}
+		if (genofile_write(path, &g, &prov) < 0)
+			goto out;
+		printf("%s\t%s\n", path, text);
+	}
+	rc = EXIT_OK;
+out:
+	if (rl) {
+		policy_trace_free(&tr);
+		policy_free(&pol);
+	}
+	history_free(hist, nhist);
+	free(members);
+	free(history_args);
+	if (fflush(stdout) != 0)
+		return EXIT_FAIL;
+	return rc;
+}

@@ -1,0 +1,232 @@
+/*
+ * score - evaluate a trained child on held-out data and write its reward.
+ */
+#include "cli.h"
+#include "dataset.h"
+#include "genofile.h"
+#include "net.h"
+#include "netfile.h"
+#include "reward.h"
+#include "train.h"
+
+#include <libgen.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { OPT_SPLIT = OPT_TOOL_BASE, OPT_REWARD, OPT_FAILED, OPT_BATCH, OPT_WEIGHTS };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: score [options] ARCH.h5\n"
+		"Evaluate the trained child of a genotype file (weights ARCH.weights.h5) with\n"
+		"batch norm in eval mode and write ARCH.reward.h5 (nasnet-c/reward): accuracy,\n"
+		"loss, reward, params, mult_adds, training seconds and images/s. A child that\n"
+		"failed (ARCH.failed.h5, or --failed) gets reward 0 and its reason.\n"
+		"\n"
+		"  -o, --out FILE        reward file (default ARCH.reward.h5)\n"
+		"      --weights FILE    weights file (default ARCH.weights.h5)\n"
+		"      --split S         valid (default) or test\n"
+		"      --reward R        accuracy (default) or cube (accuracy^3, Zoph & Le 2017)\n"
+		"      --failed REASON   record a failed child without evaluating it\n"
+		"      --batch N         evaluation batch (default 250)\n"
+		CLI_COMMON_HELP_TEXT
+		"\n"
+		CLI_EXIT_CODES_TEXT);
+}
+
+static int fill_identity(struct reward *r, const char *arch, const struct genofile *gf,
+			 const char *out)
+{
+	char *a = xstrdup(arch), *o = xstrdup(out);
+
+	/* the genotype path is stored relative to the reward file's folder when they share one */
+	if (!strcmp(dirname(a), dirname(o)))
+		snprintf(r->genotype, sizeof r->genotype, "%s", strrchr(arch, '/') ? strrchr(arch, '/') + 1 : arch);
+	else
+		snprintf(r->genotype, sizeof r->genotype, "%s", arch);
+	free(a);
+	free(o);
+	snprintf(r->space, sizeof r->space, "%s", gf->space[0] ? gf->space : gf->geno.space);
+	if (gf->has_cells)
+		genotype_format(&gf->geno, r->genotype_text, sizeof r->genotype_text);
+	else
+		snprintf(r->genotype_text, sizeof r->genotype_text, "%s", gf->cell_string);
+	if (gf->has_sample) {
+		r->round = gf->round;
+		r->index = gf->index;
+		snprintf(r->policy_hash, sizeof r->policy_hash, "%016llx",
+			 (unsigned long long)gf->policy_hash);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "out", required_argument, NULL, 'o' },
+		{ "weights", required_argument, NULL, OPT_WEIGHTS },
+		{ "split", required_argument, NULL, OPT_SPLIT },
+		{ "reward", required_argument, NULL, OPT_REWARD },
+		{ "failed", required_argument, NULL, OPT_FAILED },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ 0 }
+	};
+	struct cli c;
+	struct provenance prov;
+	struct genofile gf;
+	struct reward r;
+	struct dataset d;
+	struct net *net = NULL;
+	char out[4096] = "", weights[4096] = "", failed[4096], stats[4096];
+	const char *split = "valid", *failed_reason = NULL;
+	int cube = 0, opt, rc = EXIT_FAIL;
+	long batch = 250;
+	struct stat st;
+	int64_t step;
+
+	cli_init(&c, argc, argv, "score");
+	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, NULL)) != -1) {
+		switch (cli_common_option(&c, opt, optarg)) {
+		case CLI_HANDLED:
+			continue;
+		case CLI_EXIT_OK:
+			usage(stdout);
+			return EXIT_OK;
+		case CLI_BAD:
+			usage(stderr);
+			return EXIT_USAGE;
+		case CLI_NOT_COMMON:
+			break;
+		}
+		switch (opt) {
+		case 'o':
+			snprintf(out, sizeof out, "%s", optarg);
+			break;
+		case OPT_WEIGHTS:
+			snprintf(weights, sizeof weights, "%s", optarg);
+			break;
+		case OPT_SPLIT:
+			if (strcmp(optarg, "valid") && strcmp(optarg, "test")) {
+				error("invalid --split '%s' (valid or test)", optarg);
+				return EXIT_USAGE;
+			}
+			split = optarg;
+			break;
+		case OPT_REWARD:
+			if (!strcmp(optarg, "cube"))
+				cube = 1;
+			else if (strcmp(optarg, "accuracy")) {
+				error("invalid --reward '%s' (accuracy or cube)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_FAILED:
+			failed_reason = optarg;
+			break;
+		case OPT_BATCH:
+			if (parse_long(optarg, 1, 65536, &batch) < 0) {
+				error("invalid --batch '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		error("expected exactly one genotype file");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *arch = argv[optind];
+
+	if (!out[0])
+		derived_path(out, sizeof out, arch, ".reward.h5");
+	if (!weights[0])
+		derived_path(weights, sizeof weights, arch, ".weights.h5");
+	derived_path(failed, sizeof failed, arch, ".failed.h5");
+	derived_path(stats, sizeof stats, arch, ".stats.h5");
+	if (genofile_read(arch, &gf) < 0)
+		return EXIT_BADINPUT;
+	cli_provenance(&c, &prov);
+	reward_init(&r);
+	fill_identity(&r, arch, &gf, out);
+	if (!failed_reason && stat(failed, &st) == 0) {
+		if (failure_read(failed, r.reason, sizeof r.reason, &step) < 0)
+			return EXIT_BADINPUT;
+		failed_reason = r.reason;
+	}
+	if (failed_reason) {
+		if (failed_reason != r.reason)
+			snprintf(r.reason, sizeof r.reason, "%s", failed_reason);
+		r.failed = 1;
+		r.reward = 0;
+		r.accuracy = 0;
+		if (gf.has_cells) {
+			struct net *plan = net_create(&gf.geno, &gf.cfg.macro, 0, NULL);
+
+			if (plan) {
+				r.params = plan->n_params;
+				r.mult_adds = plan->n_macs;
+				net_free(plan);
+			}
+		}
+		if (reward_write(&r, out, &prov) < 0)
+			return EXIT_FAIL;
+		printf("%s\treward 0\tfailed: %s\n", out, r.reason);
+		return EXIT_OK;
+	}
+	if (!gf.has_cells) {
+		error("%s: space '%s' is scored by table lookup (lookup-child), not by score", arch,
+		      gf.space);
+		return EXIT_BADINPUT;
+	}
+	cli_apply_threads(&c);
+	if (dataset_load(gf.cfg.train.data, &d, !strcmp(split, "test") ? DS_TEST : DS_VALID) < 0)
+		return EXIT_BADINPUT;
+	net = net_create(&gf.geno, &gf.cfg.macro, (int)batch, NULL);
+	if (!net)
+		goto out;
+	net_alloc_params(net);
+	if (netfile_read_into(weights, net) < 0) {
+		rc = EXIT_BADINPUT;
+		goto out;
+	}
+	{
+		const struct dataset_split *s = !strcmp(split, "test") ? &d.test : &d.valid;
+		double acc, loss;
+
+		if (s->n == 0) {
+			error("%s: dataset %s has no %s images", arch, gf.cfg.train.data, split);
+			rc = EXIT_BADINPUT;
+			goto out;
+		}
+		evaluate(net, &d, s, (int)batch, &c, &acc, &loss);
+		r.accuracy = acc;
+		r.loss = loss;
+		if (!strcmp(split, "test"))
+			r.test_accuracy = acc;
+		r.reward = cube ? acc * acc * acc : acc;
+		r.params = net->n_params;
+		r.mult_adds = net->n_macs;
+		if (stat(stats, &st) == 0 &&
+		    stats_read(stats, &r.train_seconds, &r.images_per_second) < 0) {
+			rc = EXIT_BADINPUT;
+			goto out;
+		}
+		if (reward_write(&r, out, &prov) < 0)
+			goto out;
+		printf("%s\treward %.4f\taccuracy %.4f\tloss %.4f\tsplit %s\n", out, r.reward, acc,
+		       loss, split);
+		rc = EXIT_OK;
+	}
+out:
+	net_free(net);
+	dataset_free(&d);
+	return rc;
+}

@@ -1,0 +1,161 @@
+/*
+ * train-child - train the child network a genotype file describes.
+ *
+ * The genotype file carries everything (genotype, macro layout, recipe,
+ * dataset path, seed), so `parallel train-child ::: arch_*.h5` needs no
+ * other argument. See lib/train.h for the files it writes and why resuming
+ * is byte-identical.
+ */
+#include "cli.h"
+#include "genofile.h"
+#include "train.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_CKPT_SECONDS = OPT_TOOL_BASE, OPT_CKPT_STEPS, OPT_STOP_AFTER, OPT_STEPS, OPT_EPOCHS,
+	OPT_LR, OPT_DATA, OPT_BATCH,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: train-child [options] ARCH.h5\n"
+		"Train the child network of a genotype file (nasnet-c/genotype) with the recipe\n"
+		"stored in it. Writes ARCH.weights.h5 (network), ARCH.stats.h5 (time, images/s);\n"
+		"keeps ARCH.ckpt.h5 while training; on a NaN/Inf loss writes ARCH.failed.h5.\n"
+		"Run again after a crash or kill: it resumes from the checkpoint and ends with\n"
+		"weights byte-identical to an uninterrupted run (same --threads).\n"
+		"SIGTERM, SIGUSR1 or SIGINT: checkpoint, then exit 75.\n"
+		"\n"
+		"  -o, --out FILE           weights file (default ARCH.weights.h5)\n"
+		"      --checkpoint-every S checkpoint at least every S seconds (default 120)\n"
+		"      --checkpoint-steps N also checkpoint every N steps\n"
+		"      --stop-after N       stop after N steps of this run, as SIGTERM would\n"
+		"      --steps N            override the step budget\n"
+		"      --epochs N           override the number of epochs\n"
+		"      --batch N            override the batch size\n"
+		"      --lr X               override the initial learning rate\n"
+		"      --data FILE          override the dataset file\n"
+		CLI_COMMON_HELP_TEXT
+		"\n"
+		CLI_EXIT_CODES_TEXT
+		"  4 the loss diverged (NaN/Inf): failure record ARCH.failed.h5 written.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "out", required_argument, NULL, 'o' },
+		{ "checkpoint-every", required_argument, NULL, OPT_CKPT_SECONDS },
+		{ "checkpoint-steps", required_argument, NULL, OPT_CKPT_STEPS },
+		{ "stop-after", required_argument, NULL, OPT_STOP_AFTER },
+		{ "steps", required_argument, NULL, OPT_STEPS },
+		{ "epochs", required_argument, NULL, OPT_EPOCHS },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "lr", required_argument, NULL, OPT_LR },
+		{ "data", required_argument, NULL, OPT_DATA },
+		{ 0 }
+	};
+	struct cli c;
+	struct train_opts o = { 120.0, 0, 0, NULL };
+	struct genofile gf;
+	long steps = -1, epochs = -1, batch = -1;
+	double lr = -1;
+	const char *data = NULL;
+	int opt, rc;
+	long v;
+
+	cli_init(&c, argc, argv, "train-child");
+	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, NULL)) != -1) {
+		switch (cli_common_option(&c, opt, optarg)) {
+		case CLI_HANDLED:
+			continue;
+		case CLI_EXIT_OK:
+			usage(stdout);
+			return EXIT_OK;
+		case CLI_BAD:
+			usage(stderr);
+			return EXIT_USAGE;
+		case CLI_NOT_COMMON:
+			break;
+		}
+		switch (opt) {
+		case 'o':
+			o.out = optarg;
+			break;
+		case OPT_CKPT_SECONDS:
+			if (parse_double(optarg, 0, 1e9, &o.checkpoint_seconds) < 0)
+				goto bad;
+			break;
+		case OPT_CKPT_STEPS:
+			if (parse_long(optarg, 1, 1L << 40, &v) < 0)
+				goto bad;
+			o.checkpoint_steps = v;
+			break;
+		case OPT_STOP_AFTER:
+			if (parse_long(optarg, 1, 1L << 40, &v) < 0)
+				goto bad;
+			o.stop_after = v;
+			break;
+		case OPT_STEPS:
+			if (parse_long(optarg, 1, 1L << 40, &steps) < 0)
+				goto bad;
+			break;
+		case OPT_EPOCHS:
+			if (parse_long(optarg, 1, 100000, &epochs) < 0)
+				goto bad;
+			break;
+		case OPT_BATCH:
+			if (parse_long(optarg, 1, 65536, &batch) < 0)
+				goto bad;
+			break;
+		case OPT_LR:
+			if (parse_double(optarg, 0, 1e6, &lr) < 0)
+				goto bad;
+			break;
+		case OPT_DATA:
+			data = optarg;
+			break;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		continue;
+bad:
+		error("invalid value '%s' for an option", optarg);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (optind != argc - 1) {
+		error("expected exactly one genotype file");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (genofile_read(argv[optind], &gf) < 0)
+		return EXIT_BADINPUT;
+	if (steps > 0)
+		gf.cfg.train.steps = steps;
+	if (epochs > 0)
+		gf.cfg.train.epochs = (int)epochs, gf.cfg.train.steps = steps > 0 ? steps : 0;
+	if (batch > 0)
+		gf.cfg.train.batch = (int)batch;
+	if (lr >= 0)
+		gf.cfg.train.lr = lr;
+	if (data)
+		snprintf(gf.cfg.train.data, sizeof gf.cfg.train.data, "%s", data);
+	cli_apply_threads(&c);
+	rc = train_child(argv[optind], &gf, &o, &c);
+	switch (rc) {
+	case TRAIN_OK:
+		return EXIT_OK;
+	case TRAIN_DIVERGED:
+		return 4;
+	case TRAIN_STOPPED:
+		return EXIT_REQUEUE;
+	default:
+		return EXIT_FAIL;
+	}
+}

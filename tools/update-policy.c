@@ -1,0 +1,152 @@
+/*
+ * update-policy - one controller update: read a policy file and a batch of
+ * evaluated children (reward files naming their genotype files), take a
+ * PPO or REINFORCE step and write a new policy file. The input policy is
+ * never modified.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "history.h"
+#include "policy.h"
+
+enum { OPT_POLICY = OPT_TOOL_BASE, OPT_OUT, OPT_ALGO, OPT_PCFG };
+
+static const struct option long_opts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "out", required_argument, NULL, 'o' },
+	{ "algo", required_argument, NULL, OPT_ALGO },
+	POLICY_FLAG_OPTS(OPT_PCFG),
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: update-policy --policy IN -o OUT [--algo ppo|reinforce] REWARDS...\n"
+		"Update the controller on a batch of evaluated children and write the new policy\n"
+		"to OUT (IN is never modified). REWARDS are reward files (*.h5, each naming its\n"
+		"genotype file), folders (every *.reward.h5 in them) or list files (one reward\n"
+		"file a line). The batch is ordered by (round, index). Failed children count\n"
+		"with reward 0. Genotypes must be of the policy's space; a genotype sampled by\n"
+		"another policy (hash) gets a warning. Prints the batch size, mean and best\n"
+		"reward, the baseline, the policy entropy and the KL to IN.\n"
+		"  --policy IN        the current policy (nasnet-c/policy)\n"
+		"  -o, --out OUT      the new policy\n"
+		"  --algo A           ppo (default, the paper's) or reinforce\n"
+		"Controller flags below override the hyperparameters stored in IN (not --hidden).\n"
+		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	struct provenance prov;
+	struct policy pol;
+	struct policy_stats st;
+	struct evaluated *ev = NULL;
+	struct policy_config over;
+	const char *in = NULL, *out = NULL, *set_name[32], *set_arg[32];
+	int opt, li = 0, algo = POLICY_PPO, n = 0, nset = 0, foreign = 0, *acts;
+	double *rew;
+	uint64_t hash;
+	struct stat sa, sb;
+
+	cli_init(&cli, argc, argv, "update-policy");
+	policy_config_default(&over);
+	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, &li)) != -1) {
+		switch (cli_common_option(&cli, opt, optarg)) {
+		case CLI_HANDLED:
+			continue;
+		case CLI_EXIT_OK:
+			usage(stdout);
+			return EXIT_OK;
+		case CLI_BAD:
+			return EXIT_USAGE;
+		case CLI_NOT_COMMON:
+			break;
+		}
+		switch (opt) {
+		case OPT_POLICY: in = optarg; break;
+		case 'o': out = optarg; break;
+		case OPT_ALGO:
+			algo = policy_algo_lookup(optarg);
+			if (algo < 0) {
+				error("unknown --algo '%s' (ppo or reinforce)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_PCFG:
+			if (!strcmp(long_opts[li].name, "hidden")) {
+				error("--hidden cannot change on update (it sets the weight shapes)");
+				return EXIT_USAGE;
+			}
+			if (policy_config_set(&over, long_opts[li].name, optarg) < 0 || nset == 32)
+				return EXIT_USAGE;
+			set_name[nset] = long_opts[li].name;
+			set_arg[nset++] = optarg;
+			break;
+		default:
+			return EXIT_USAGE; /* getopt printed the one line */
+		}
+	}
+	if (!in || !out) {
+		error("--policy and --out are required");
+		return EXIT_USAGE;
+	}
+	if (optind == argc) {
+		error("no reward files given");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(in, out) || (stat(in, &sa) == 0 && stat(out, &sb) == 0 &&
+				 sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)) {
+		error("--out must differ from --policy (the input policy is never modified)");
+		return EXIT_USAGE;
+	}
+	if (policy_read(&pol, in) < 0)
+		return EXIT_BADINPUT;
+	for (int i = 0; i < nset; i++)
+		policy_config_set(&pol.cfg, set_name[i], set_arg[i]);
+	if (policy_config_check(&pol.cfg) < 0)
+		return EXIT_USAGE;
+	if (history_load(&pol.space, argv + optind, argc - optind, &ev, &n) < 0)
+		return EXIT_BADINPUT;
+	if (n == 0) {
+		error("no reward files found in the arguments");
+		return EXIT_BADINPUT;
+	}
+	hash = policy_hash(&pol);
+	acts = xmalloc((size_t)n * pol.space.ndecisions * sizeof(int));
+	rew = xmalloc((size_t)n * sizeof(double));
+	for (int k = 0; k < n; k++) {
+		memcpy(acts + (size_t)k * pol.space.ndecisions, ev[k].a,
+		       (size_t)pol.space.ndecisions * sizeof(int));
+		rew[k] = ev[k].reward;
+		if (!ev[k].sampled || ev[k].policy_hash != hash)
+			foreign++;
+	}
+	if (foreign)
+		warning("%d of %d genotypes were not sampled by %s (hash %016" PRIx64
+			"); their PPO ratios use its probabilities", foreign, n, in, hash);
+	if (policy_update(&pol, algo, n, acts, rew, &st) < 0)
+		return EXIT_FAIL;
+	cli_provenance(&cli, &prov);
+	if (policy_write(&pol, out, &prov) < 0)
+		return EXIT_FAIL;
+	printf("%s\tupdate %" PRId64 "\t%s\tbatch %d\tmean %.5f\tbest %.5f\tbaseline %.5f\t"
+	       "entropy %.4f\tkl %.6f\thash %016" PRIx64 "\n",
+	       out, pol.updates, policy_algo_name(algo), st.n, st.mean_reward, st.best_reward,
+	       st.baseline, st.entropy, st.kl, policy_hash(&pol));
+	free(acts);
+	free(rew);
+	history_free(ev, n);
+	policy_free(&pol);
+	if (fflush(stdout) != 0)
+		return EXIT_FAIL;
+	return EXIT_OK;
+}
