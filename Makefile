@@ -83,7 +83,7 @@ build/obj/%.o: %.c | deps
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@.tmp && ar rcs $@.tmp $^ && mv $@.tmp $@
+	rm -f $@.tmp.$$$$ && ar rcs $@.tmp.$$$$ $^ && mv $@.tmp.$$$$ $@
 
 bin/%: build/obj/tools/%.o $(LIBA)
 	@mkdir -p $(@D)

@@ -423,6 +423,21 @@ static int load_split(struct h5f *f, struct dataset *d, int which)
 	return 0;
 }
 
+int dataset_peek(const char *path, int *c, int *h, int *w, int *classes)
+{
+	struct h5f f;
+	int rc;
+
+	if (h5_open(&f, path, DATASET_FORMAT, DATASET_VERSION))
+		return -1;
+	rc = read_attr_range(&f, "num_classes", 1, DATASET_MAX_CLASSES, classes) ||
+	     read_attr_range(&f, "channels", 1, DATASET_MAX_CHANNELS, c) ||
+	     read_attr_range(&f, "height", 1, DATASET_MAX_SIDE, h) ||
+	     read_attr_range(&f, "width", 1, DATASET_MAX_SIDE, w) ? -1 : 0;
+	h5_close(&f);
+	return rc;
+}
+
 int dataset_load(const char *path, struct dataset *d, unsigned splits)
 {
 	struct h5f f;

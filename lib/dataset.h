@@ -61,6 +61,8 @@ struct dataset {
 /* Read the splits in `splits` (DS_* bitmask) of a nasnet-c/dataset file. */
 int dataset_load(const char *path, struct dataset *d, unsigned splits);
 void dataset_free(struct dataset *d);
+/* Only the shape: channels, height, width and number of classes (root attributes). */
+int dataset_peek(const char *path, int *c, int *h, int *w, int *classes);
 
 /* Everything written besides the images: where they came from. */
 struct dataset_meta {

@@ -47,7 +47,7 @@ if [ -f "$settings" ]; then
 	fi
 else
 	tmp=$RUN/.settings.tmp.$$
-	{ printf '%s\n' "$want"; echo "SOURCE_DATE_EPOCH=$(date +%s)"; } >"$tmp"
+	{ printf "%s\n" "$want"; echo "SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(date +%s)}"; } >"$tmp"
 	mv "$tmp" "$settings"
 fi
 # every file of a run records the run's start as its provenance time, so that

@@ -19,7 +19,7 @@
 enum {
 	OPT_TRAIN_IMAGES = OPT_TOOL_BASE, OPT_TRAIN_LABELS, OPT_TEST_IMAGES, OPT_TEST_LABELS,
 	OPT_TRAIN, OPT_TEST, OPT_COARSE, OPT_CLASSES, OPT_CLASSES_FILE, OPT_TEST_DIR,
-	OPT_CHANNELS, OPT_RESIZE, OPT_CROP, OPT_DOWNSAMPLE, OPT_VALID, OPT_TRAIN_SUBSET,
+	OPT_CHANNELS, OPT_RESIZE, OPT_CROP, OPT_DOWNSAMPLE, OPT_VALID, OPT_TRAIN_SUBSET, OPT_KEEP_CLASSES,
 };
 
 static const struct option long_opts[] = {
@@ -41,6 +41,7 @@ static const struct option long_opts[] = {
 	{ "downsample", required_argument, NULL, OPT_DOWNSAMPLE },
 	{ "valid", required_argument, NULL, OPT_VALID },
 	{ "train-subset", required_argument, NULL, OPT_TRAIN_SUBSET },
+	{ "keep-classes", required_argument, NULL, OPT_KEEP_CLASSES },
 	{ "output", required_argument, NULL, 'o' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -79,6 +80,8 @@ static void usage(FILE *fp)
 		"      --valid N        hold out N random training images as /valid (default 5000;\n"
 		"                       0 for none; fewer than the training images)\n"
 		"      --train-subset N keep N random images of the remaining train (search proxy)\n"
+		"      --keep-classes L keep only these labels (comma-separated, e.g. 1,8), relabelled\n"
+		"                       0.. in the order given (small tasks, tests)\n"
 		"  -o, --output FILE    the dataset file (written atomically)\n"
 		CLI_COMMON_HELP_TEXT
 		"\n"
@@ -99,7 +102,62 @@ struct args {
 	const char *classes, *classes_file, *test_dir, *png_dir, *out;
 	int channels, crop_h, crop_w, resize_h, resize_w, downsample;
 	long valid, subset;
+	const char *keep;
 };
+
+/* Keep the images whose label is in `list` (e.g. "1,8"); label list[j] becomes j. */
+static int keep_classes(struct dataset *d, const char *list)
+{
+	int map[DATASET_MAX_CLASSES > 4096 ? 4096 : DATASET_MAX_CLASSES], k = 0;
+	char **names;
+	const char *p = list;
+	struct dataset_split *splits[2] = { &d->train, &d->test };
+
+	for (int i = 0; i < (int)(sizeof map / sizeof *map); i++)
+		map[i] = -1;
+	while (*p) {
+		char *end;
+		long v = strtol(p, &end, 10);
+
+		if (end == p || v < 0 || v >= d->num_classes || v >= (long)(sizeof map / sizeof *map) ||
+		    map[v] >= 0 || (*end && *end != ','))
+			return error("invalid --keep-classes '%s' (distinct labels 0..%d, comma-separated)",
+				     list, d->num_classes - 1);
+		map[v] = k++;
+		p = *end ? end + 1 : end;
+	}
+	if (k < 2)
+		return error("invalid --keep-classes '%s' (at least two classes)", list);
+	names = xcalloc((size_t)k + 1, sizeof *names);
+	for (int i = 0; i < d->num_classes; i++) {
+		if (i < (int)(sizeof map / sizeof *map) && map[i] >= 0)
+			names[map[i]] = d->classes[i];
+		else
+			free(d->classes[i]);
+	}
+	free(d->classes);
+	d->classes = names;
+	d->num_classes = k;
+	for (int s = 0; s < 2; s++) {
+		struct dataset_split *src = splits[s], dst;
+		long per = (long)src->c * src->h * src->w;
+		int n = 0;
+
+		for (int i = 0; i < src->n; i++)
+			n += map[src->labels[i]] >= 0;
+		split_alloc(&dst, n, src->c, src->h, src->w);
+		n = 0;
+		for (int i = 0; i < src->n; i++) {
+			if (map[src->labels[i]] < 0)
+				continue;
+			memcpy(split_image(&dst, n), split_image(src, i), (size_t)per);
+			dst.labels[n++] = map[src->labels[i]];
+		}
+		split_free(src);
+		*src = dst;
+	}
+	return 0;
+}
 
 static int parse_hw(const char *flag, const char *s, int *h, int *w)
 {
@@ -403,6 +461,9 @@ int main(int argc, char **argv)
 				goto bad_usage;
 			}
 			break;
+		case OPT_KEEP_CLASSES:
+			a.keep = optarg;
+			break;
 		case OPT_TRAIN_SUBSET:
 			if (parse_long(optarg, 1, DATASET_MAX_ELEMS, &a.subset)) {
 				error("invalid --train-subset '%s' (expected a count >= 1)", optarg);
@@ -430,6 +491,8 @@ int main(int argc, char **argv)
 		rc = transform(&a, &d.train);
 	if (!rc)
 		rc = transform(&a, &d.test);
+	if (!rc && a.keep && keep_classes(&d, a.keep))
+		rc = EXIT_USAGE;
 	if (rc)
 		goto out;
 	d.c = d.train.c;

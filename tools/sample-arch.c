@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "dataset.h"
 #include "evolution.h"
 #include "genofile.h"
 #include "history.h"
@@ -72,6 +74,7 @@ static void usage(FILE *f)
 		"  --config-from FILE  copy the configuration of a genotype file first\n"
 		"  --cells N --filters F --epochs E --steps S --batch B --lr X --data FILE\n"
 		"  --train-images N\n"
+		"  The input shape and number of classes come from the dataset file.\n"
 		"  The child's training seed is drawn from the stream (seed, R, i, init).\n"
 		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
 }
@@ -198,6 +201,11 @@ int main(int argc, char **argv)
 		error("unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	/* the child's input shape and classes follow its dataset, when it exists here */
+	if (access(cfg.train.data, R_OK) == 0 &&
+	    dataset_peek(cfg.train.data, &cfg.macro.in_c, &cfg.macro.in_h, &cfg.macro.in_w,
+			 &cfg.macro.classes) < 0)
+		return EXIT_BADINPUT;
 	if (count < 0 || !out || round < 0) {
 		error("--count, --out and --round are required");
 		return EXIT_USAGE;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_SPLIT = OPT_TOOL_BASE, OPT_REWARD, OPT_FAILED, OPT_BATCH, OPT_WEIGHTS };
+enum { OPT_SPLIT = OPT_TOOL_BASE, OPT_REWARD, OPT_FAILED, OPT_BATCH, OPT_WEIGHTS, OPT_DATA };
 
 static void usage(FILE *f)
 {
@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		"      --reward R        accuracy (default) or cube (accuracy^3, Zoph & Le 2017)\n"
 		"      --failed REASON   record a failed child without evaluating it\n"
 		"      --batch N         evaluation batch (default 250)\n"
+		"      --data FILE       evaluate on this dataset (default: the one trained on,\n"
+		"                        as recorded in the weights file)\n"
 		CLI_COMMON_HELP_TEXT
 		"\n"
 		CLI_EXIT_CODES_TEXT);
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 		{ "reward", required_argument, NULL, OPT_REWARD },
 		{ "failed", required_argument, NULL, OPT_FAILED },
 		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "data", required_argument, NULL, OPT_DATA },
 		{ 0 }
 	};
 	struct cli c;
@@ -82,7 +85,7 @@ int main(int argc, char **argv)
 	struct dataset d;
 	struct net *net = NULL;
 	char out[4096] = "", weights[4096] = "", failed[4096], stats[4096];
-	const char *split = "valid", *failed_reason = NULL;
+	const char *split = "valid", *failed_reason = NULL, *data = NULL;
 	int cube = 0, opt, rc = EXIT_FAIL;
 	long batch = 250;
 	struct stat st;
@@ -123,6 +126,9 @@ int main(int argc, char **argv)
 				error("invalid --reward '%s' (accuracy or cube)", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case OPT_DATA:
+			data = optarg;
 			break;
 		case OPT_FAILED:
 			failed_reason = optarg;
@@ -186,6 +192,17 @@ int main(int argc, char **argv)
 		      gf.space);
 		return EXIT_BADINPUT;
 	}
+	/* the weights file records the configuration the child was really trained with
+	 * (train-child --data may have changed the dataset) */
+	{
+		struct genofile trained;
+
+		if (netfile_read_genofile(weights, &trained) < 0)
+			return EXIT_BADINPUT;
+		gf.cfg = trained.cfg;
+	}
+	if (data)
+		snprintf(gf.cfg.train.data, sizeof gf.cfg.train.data, "%s", data);
 	cli_apply_threads(&c);
 	if (dataset_load(gf.cfg.train.data, &d, !strcmp(split, "test") ? DS_TEST : DS_VALID) < 0)
 		return EXIT_BADINPUT;

@@ -7,6 +7,7 @@
  * is byte-identical.
  */
 #include "cli.h"
+#include "dataset.h"
 #include "genofile.h"
 #include "train.h"
 
@@ -37,7 +38,7 @@ static void usage(FILE *f)
 		"      --epochs N           override the number of epochs\n"
 		"      --batch N            override the batch size\n"
 		"      --lr X               override the initial learning rate\n"
-		"      --data FILE          override the dataset file\n"
+		"      --data FILE          train on another dataset (input shape and classes follow it)\n"
 		CLI_COMMON_HELP_TEXT
 		"\n"
 		CLI_EXIT_CODES_TEXT
@@ -60,7 +61,7 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct cli c;
-	struct train_opts o = { 120.0, 0, 0, NULL };
+	struct train_opts o = { .checkpoint_seconds = 120.0 };
 	struct genofile gf;
 	long steps = -1, epochs = -1, batch = -1;
 	double lr = -1;
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case OPT_LR:
-			if (parse_double(optarg, 0, 1e6, &lr) < 0)
+			if (parse_double(optarg, 0, 1e30, &lr) < 0)
 				goto bad;
 			break;
 		case OPT_DATA:
@@ -144,8 +145,13 @@ bad:
 		gf.cfg.train.batch = (int)batch;
 	if (lr >= 0)
 		gf.cfg.train.lr = lr;
-	if (data)
+	if (data) {
+		struct macro_config *m = &gf.cfg.macro;
+
 		snprintf(gf.cfg.train.data, sizeof gf.cfg.train.data, "%s", data);
+		if (dataset_peek(data, &m->in_c, &m->in_h, &m->in_w, &m->classes) < 0)
+			return EXIT_BADINPUT;
+	}
 	cli_apply_threads(&c);
 	rc = train_child(argv[optind], &gf, &o, &c);
 	switch (rc) {

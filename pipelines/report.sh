@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# report.sh RUN [RUN...] - report.md with plots, the top cells and their
+# diagrams for one or several search runs (make report RUN=... or RUNS="a b").
+#
+# Inputs: each run's history.tsv (bin/nas-history), settings and timing.tsv
+# (both optional). Outputs, in REPORT_DIR (default: the first run's report/):
+#   report.md       summary of each run, the plots, the top 10 cells
+#   children.png    reward of every child over evaluation order (+ best so far)
+#   best.png        best reward so far
+#   rounds.png      mean reward per round with min..max bars
+#   cell-1..3.png   Normal and Reduction cells of the 3 best children
+# Several runs (e.g. PPO against random search) share every plot, one colour
+# and legend entry each; the top-10 table then ranks all their children.
+# Everything is built in a temporary folder next to the outputs and renamed
+# into place, report.md last, so a reader never sees a half-written report.
+# RUNS, when set in the environment, replaces the RUN arguments.
+# Pipes never end in head: under pipefail a writer killed by SIGPIPE would
+# fail the report (exit 141) at random.
+# Exit status: 0 ok, 1 failure (gnuplot/dot missing or failing), 2 usage,
+# 3 a run folder without a usable history.tsv.
+set -eu -o pipefail
+export LC_ALL=C
+root=$(cd "$(dirname "$0")/.." && pwd)
+drawcell=$root/bin/draw-cell
+
+die() { # die STATUS MESSAGE
+	echo "report: $2" >&2
+	exit "$1"
+}
+
+runs=()
+if [ -n "${RUNS:-}" ]; then
+	read -r -a runs <<<"$RUNS"
+else
+	runs=("$@")
+fi
+[ "${#runs[@]}" -gt 0 ] || die 2 "usage: report.sh RUN [RUN...] (or RUNS=\"RUN RUN...\")"
+for tool in gnuplot dot; do
+	command -v "$tool" >/dev/null || die 1 "$tool not found (install gnuplot-nox and graphviz)"
+done
+[ -x "$drawcell" ] || die 1 "$drawcell not built (run make)"
+
+for r in "${runs[@]}"; do
+	[ -d "$r" ] || die 3 "$r: no such run folder"
+	h=$r/history.tsv
+	[ -f "$h" ] || die 3 "$r: no history.tsv (not a search run, or no round finished yet)"
+	header=
+	IFS= read -r header <"$h" || true
+	[ "$header" = $'round\tindex\treward\taccuracy\tparams\tmult_adds\tstatus\tgenotype' ] ||
+		die 3 "$h: not a nas-history table (header 'round index reward accuracy params mult_adds status genotype' expected)"
+	bad=$(awk -F'\t' 'NR > 1 && (NF != 8 || $1 !~ /^[0-9]+$/ || $2 !~ /^[0-9]+$/ ||
+		$3 !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) { print NR; exit }' "$h")
+	[ -z "$bad" ] || die 3 "$h: line $bad: expected 8 tab-separated columns with numeric round, index and reward"
+	[ "$(wc -l <"$h")" -gt 1 ] || die 3 "$h: no child evaluated yet"
+done
+
+out=${REPORT_DIR:-${runs[0]%/}/report}
+mkdir -p "$out"
+tmp=$(mktemp -d "$out/.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+setting() { # setting RUN NAME: value from RUN/settings, or '?'
+	local v
+	v=$(awk -v k="$2" 'index($0, k "=") == 1 && !done { print substr($0, length(k) + 2); done = 1 }' \
+		"$1/settings" 2>/dev/null || true)
+	echo "${v:-?}"
+}
+# gnuplot double-quoted string body
+gpstr() {
+	local v=${1//\\/\\\\}
+	printf '%s' "${v//\"/\\\"}"
+}
+# markdown table cell: escape the pipes (the genotype text is full of them)
+mdcell() { sed 's/|/\\|/g'; }
+
+# per-run tables for gnuplot, and the gnuplot header defining them
+gp=$tmp/runs.gp
+{
+	printf 'outdir = "%s"\n' "$(gpstr "$tmp")"
+	printf 'nruns = %d\n' "${#runs[@]}"
+	printf 'array T[%d]\narray C[%d]\narray R[%d]\n' "${#runs[@]}" "${#runs[@]}" "${#runs[@]}"
+} >"$gp"
+maxround=0 maxchild=0
+i=0
+for r in "${runs[@]}"; do
+	i=$((i + 1))
+	h=$r/history.tsv
+	# order round reward best_so_far ok
+	awk -F'\t' 'NR > 1 { n++; if (n == 1 || $3 > best) best = $3
+		printf "%d %d %s %s %d\n", n, $1, $3, best, ($7 == "ok") }' "$h" >"$tmp/children-$i.dat"
+	# round mean min max count
+	awk -F'\t' 'NR > 1 { r = $1 + 0; if (!(r in n)) { order[++k] = r; lo[r] = $3; hi[r] = $3 }
+		n[r]++; s[r] += $3; if ($3 < lo[r]) lo[r] = $3; if ($3 > hi[r]) hi[r] = $3 }
+		END { for (j = 1; j <= k; j++) { r = order[j]
+			printf "%d %.6f %s %s %d\n", r, s[r] / n[r], lo[r], hi[r], n[r] } }' "$h" >"$tmp/rounds-$i.dat"
+	m=$(awk 'END { print $1 + 0 }' "$tmp/rounds-$i.dat")
+	[ "$m" -le "$maxround" ] || maxround=$m
+	m=$(wc -l <"$tmp/children-$i.dat")
+	[ "$m" -le "$maxchild" ] || maxchild=$m
+	printf 'T[%d] = "%s"\nC[%d] = "%s"\nR[%d] = "%s"\n' \
+		"$i" "$(gpstr "${r%/} ($(setting "$r" STRATEGY))")" \
+		"$i" "$(gpstr "$tmp/children-$i.dat")" "$i" "$(gpstr "$tmp/rounds-$i.dat")" >>"$gp"
+done
+printf 'roundtics = %d\nchildtics = %d\n' $((maxround <= 20)) $((maxchild <= 20)) >>"$gp"
+gnuplot "$gp" "$root/pipelines/report.gp" 2>"$tmp/gnuplot.err" ||
+	die 1 "gnuplot failed: $(head -n 3 "$tmp/gnuplot.err" | tr '\n' ' ')"
+for p in children best rounds; do
+	[ -s "$tmp/$p.png" ] || die 1 "gnuplot wrote no $p.png"
+done
+
+# every successful child of every run, best first: run round index reward acc params macs genotype
+i=0
+for r in "${runs[@]}"; do
+	i=$((i + 1))
+	awk -F'\t' -v run="$i" 'NR > 1 && $7 == "ok" {
+		printf "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", run, $1, $2, $3, $4, $5, $6, $8 }' "$r/history.tsv"
+done | sort -t $'\t' -s -k4,4gr -k1,1n -k2,2n -k3,3n | awk 'NR <= 10' >"$tmp/top.tsv"
+
+# cell diagrams of the top 3
+ncells=0
+while IFS=$'\t' read -r run rnd idx reward _ _ _ geno; do
+	ncells=$((ncells + 1))
+	"$drawcell" -q --title "#$ncells: reward $reward (${runs[run - 1]%/}, round $rnd, child $idx)" \
+		-o "$tmp/cell-$ncells.dot" "$geno" 2>"$tmp/draw.err" ||
+		die 1 "draw-cell failed on #$ncells: $(head -n 1 "$tmp/draw.err")"
+	dot -Tpng -Gdpi=80 -o "$tmp/cell-$ncells.png" "$tmp/cell-$ncells.dot" 2>"$tmp/dot.err" ||
+		die 1 "dot failed on #$ncells: $(head -n 1 "$tmp/dot.err")"
+done < <(head -n 3 "$tmp/top.tsv")
+
+# report.md
+human() { # 1234567 -> 1.23M
+	awk -v x="$1" 'BEGIN { if (x >= 1e9) printf "%.2fG", x / 1e9; else if (x >= 1e6) printf "%.2fM", x / 1e6;
+		else if (x >= 1e3) printf "%.1fk", x / 1e3; else printf "%d", x }'
+}
+{
+	echo "# Search report"
+	echo
+	if [ "${#runs[@]}" = 1 ]; then echo "Run \`${runs[0]%/}\`."; else echo "${#runs[@]} runs compared."; fi
+	echo
+	echo "| run | strategy | space | rounds | children | failed | best reward | mean reward, last round | train time |"
+	echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+	i=0
+	for r in "${runs[@]}"; do
+		i=$((i + 1))
+		read -r nrounds nchild nfail best < <(awk -F'\t' 'NR > 1 { n++; if (!($1 in seen)) { seen[$1]; k++ }
+			if ($7 != "ok") f++; if (n == 1 || $3 > b) b = $3 }
+			END { printf "%d %d %d %.4f\n", k, n, f, b }' "$r/history.tsv")
+		lastmean=$(awk 'END { printf "%.4f", $2 }' "$tmp/rounds-$i.dat")
+		ttime=-
+		if [ -f "$r/timing.tsv" ]; then
+			ttime=$(awk -F'\t' 'NR > 1 { s += $3 } END { printf "%dm%02ds", s / 60, s % 60 }' "$r/timing.tsv")
+		fi
+		echo "| \`${r%/}\` | $(setting "$r" STRATEGY) | $(setting "$r" SPACE) | $nrounds | $nchild | $nfail | $best | $lastmean | $ttime |"
+	done
+	echo
+	for r in "${runs[@]}"; do
+		if [ -f "$r/settings" ]; then
+			echo "Settings of \`${r%/}\`: $(grep -v '^SOURCE_DATE_EPOCH=' "$r/settings" | tr '\n' ' ' | sed 's/ $//')"
+			echo
+		fi
+	done
+	echo "## Rewards"
+	echo
+	echo "Every child's reward in evaluation order (crosses: failed children, reward 0; dashed: best so far):"
+	echo
+	echo "![Reward of every child](children.png)"
+	echo
+	echo "![Best reward so far](best.png)"
+	echo
+	echo "![Mean reward per round](rounds.png)"
+	echo
+	echo "## Top $(wc -l <"$tmp/top.tsv") cells"
+	echo
+	echo "| # | run | round | child | reward | accuracy | params | MACs | genotype |"
+	echo "|---:|---|---:|---:|---:|---:|---:|---:|---|"
+	k=0
+	while IFS=$'\t' read -r run rnd idx reward acc params macs geno; do
+		k=$((k + 1))
+		echo "| $k | \`${runs[run - 1]%/}\` | $rnd | $idx | $reward | $acc | $(human "$params") | $(human "$macs") | \`$(printf '%s' "$geno" | mdcell)\` |"
+	done <"$tmp/top.tsv"
+	echo
+	if [ "$ncells" -gt 0 ]; then
+		echo "## Cells of the top $ncells"
+		echo
+		echo "Inputs c_{k-1} (state 0) and c_{k-2} (state 1); blocks are numbered by state index as in the genotype text."
+		echo
+		k=0
+		while IFS=$'\t' read -r run rnd idx reward _ _ _ geno; do
+			k=$((k + 1))
+			echo "### $k. reward $reward (\`${runs[run - 1]%/}\`, round $rnd, child $idx)"
+			echo
+			echo "\`$geno\`"
+			echo
+			echo "![cells of #$k](cell-$k.png)"
+			echo
+		done < <(head -n 3 "$tmp/top.tsv")
+	fi
+} >"$tmp/report.md"
+
+# into place: images first, report.md last; drop cell pictures of an older, longer report
+for p in children best rounds; do mv -f "$tmp/$p.png" "$out/$p.png"; done
+for ((k = 1; k <= ncells; k++)); do mv -f "$tmp/cell-$k.png" "$out/cell-$k.png"; done
+for ((k = ncells + 1; k <= 3; k++)); do rm -f "$out/cell-$k.png"; done
+mv -f "$tmp/report.md" "$out/report.md"
+echo "$out/report.md"

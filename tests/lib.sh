@@ -1,0 +1,23 @@
+# tests/lib.sh - shared helpers of the TAP shell tests (source it).
+#   t NAME 'shell condition'   one test point
+#   finish                     print the plan
+#   small_data FILE ARGS...    a small Fashion-MNIST dataset (import-data idx ARGS)
+set -u
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d /tmp/nasnet-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+t() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi; }
+finish() { echo "1..$n"; }
+FASHION=/usr/share/datasets/fashion-mnist
+small_data() {
+	local out=$1; shift
+	bin/import-data idx --quiet --train-images $FASHION/train-images-idx3-ubyte.gz \
+		--train-labels $FASHION/train-labels-idx1-ubyte.gz \
+		--test-images $FASHION/t10k-images-idx3-ubyte.gz \
+		--test-labels $FASHION/t10k-labels-idx1-ubyte.gz "$@" -o "$out"
+}
+# no temporary file of an atomic write left in a folder tree
+no_tmp() { [ -z "$(find "$1" -name '.*.tmp.*' 2>/dev/null)" ]; }
+export SOURCE_DATE_EPOCH=1700000000
+unset MAKEFLAGS MFLAGS MAKELEVEL
