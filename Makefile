@@ -42,7 +42,7 @@ TOOLS := $(TOOL_SRC:tools/%.c=bin/%)
 UNITS := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 LIBA := build/libnasnet.a
 
-.PHONY: all deps deps-test deps-bench test check clean data bench help
+.PHONY: all deps deps-test deps-bench deps-fuzz test check clean data bench help
 
 all: $(TOOLS)
 
@@ -53,8 +53,9 @@ help:
 DEPS_BUILD := gcc make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libpng-dev zlib1g-dev \
 	parallel dataset-fashion-mnist
 DEPS_TEST := $(DEPS_BUILD) python3 python3-h5py python3-numpy openssh-server openssh-client \
-	graphviz gnuplot-nox perl
+	graphviz gnuplot-nox perl rsync
 DEPS_BENCH := $(DEPS_TEST) python3-torch
+DEPS_FUZZ := $(DEPS_BUILD) clang libclang-rt-14-dev
 
 deps:
 	@bash pipelines/deps.sh $(DEPS_BUILD)
@@ -62,6 +63,8 @@ deps-test:
 	@bash pipelines/deps.sh $(DEPS_TEST)
 deps-bench:
 	@bash pipelines/deps.sh $(DEPS_BENCH)
+deps-fuzz:
+	@bash pipelines/deps.sh $(DEPS_FUZZ)
 
 # ---- build ----
 # build/gitrev.h changes only when the revision does, so a commit rebuilds

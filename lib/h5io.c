@@ -22,6 +22,10 @@
 
 void h5_init(void)
 {
+	/* no H5close at exit: after a failed H5Fclose (EIO, ENOSPC) HDF5 1.10.8
+	 * crashes closing the file again there; every file we write is closed
+	 * (or its temporary removed) explicitly before exit */
+	H5dont_atexit();
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
@@ -37,7 +41,22 @@ static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data)
 
 	(void)n;
 	if (!w->found && e->desc && *e->desc) {
-		snprintf(w->buf, w->n, "%s", e->desc);
+		/* I/O failures read "file write failed: time = ...\n, filename = ...,
+		 * errno = 28, error message = 'No space left on device', ...":
+		 * keep the first line and the system's message */
+		const char *sys = strstr(e->desc, "error message = '");
+		size_t len = strcspn(e->desc, "\n");
+
+		if (sys) {
+			sys += strlen("error message = '");
+			len = strcspn(e->desc, ":\n");
+			if (strstr(e->desc, ", errno") && strstr(e->desc, ", errno") < e->desc + len)
+				len = (size_t)(strstr(e->desc, ", errno") - e->desc);
+			snprintf(w->buf, w->n, "%.*s: %.*s", (int)len, e->desc,
+				 (int)strcspn(sys, "'"), sys);
+		} else {
+			snprintf(w->buf, w->n, "%.*s", (int)len, e->desc);
+		}
 		w->found = 1;
 	}
 	return 0;
@@ -462,7 +481,9 @@ int h5_write(struct h5f *f, const char *dset, enum h5type t, int rank, const hsi
 		return h5err(f, "cannot create dataset '%s'", dset);
 	}
 	rc = H5Dwrite(d, native_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-	H5Dclose(d);
+	/* closing flushes the sieve buffer: a failed write may show up only here */
+	if (H5Dclose(d) < 0)
+		rc = -1;
 	H5Sclose(space);
 	if (rc < 0)
 		return h5err(f, "cannot write dataset '%s'", dset);

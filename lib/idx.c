@@ -4,8 +4,10 @@
  * An IDX file is a big-endian header (magic 0x00000803 for uint8 (N, H, W)
  * images, 0x00000801 for uint8 (N) labels; the low byte is the rank) and the
  * raw bytes. zlib's gzread reads gzip and plain files alike. The header is
- * checked before anything is allocated, a short read is "truncated" and bytes
- * after the data are an error too (a file of another kind, most likely).
+ * checked before anything is allocated, memory grows only with the data
+ * actually read (a lying count fails as "truncated" before any large
+ * allocation), and bytes after the data are an error too (a file of another
+ * kind, most likely).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,6 +40,33 @@ static int gz_read_all(gzFile g, const char *path, void *buf, size_t n, const ch
 		p += got;
 		n -= (size_t)got;
 	}
+	return 0;
+}
+
+/*
+ * Read exactly n bytes into a new buffer (free()) that grows with the data
+ * actually read, from IDX_FIRST_CHUNK bytes, doubling: a header claiming
+ * more than the file holds fails as truncated before any large allocation.
+ */
+#define IDX_FIRST_CHUNK (16u << 20)
+static int gz_read_alloc(gzFile g, const char *path, size_t n, const char *what,
+			 unsigned char **out)
+{
+	size_t cap = n < IDX_FIRST_CHUNK ? n : IDX_FIRST_CHUNK, have = 0;
+	unsigned char *buf = xmalloc(cap + 1);
+
+	for (;;) {
+		if (gz_read_all(g, path, buf + have, cap - have, what)) {
+			free(buf);
+			return -1;
+		}
+		have = cap;
+		if (have == n)
+			break;
+		cap = cap > n / 2 ? n : 2 * cap;
+		buf = xrealloc(buf, cap + 1);
+	}
+	*out = buf;
 	return 0;
 }
 
@@ -100,16 +129,24 @@ int idx_read_images(const char *path, struct dataset_split *s)
 		return error("%s: claims %u images of %ux%u, more than %ld pixels", path, d[0],
 			     d[1], d[2], DATASET_MAX_ELEMS);
 	}
-	split_alloc(s, (int)d[0], 1, (int)d[1], (int)d[2]);
 	bytes = (size_t)d[0] * d[1] * d[2];
-	if (gz_read_all(g, path, s->images, bytes, "fewer images than the header claims") ||
-	    idx_expect_eof(g, path)) {
-		gzclose(g);
-		split_free(s);
-		return -1;
+	if (gz_read_alloc(g, path, bytes, "fewer images than the header claims", &s->images))
+		goto fail;
+	if (idx_expect_eof(g, path)) {
+		free(s->images);
+		goto fail;
 	}
 	gzclose(g);
+	s->n = (int)d[0];
+	s->c = 1;
+	s->h = (int)d[1];
+	s->w = (int)d[2];
+	s->labels = xcalloc((size_t)d[0] + 1, sizeof(int32_t));
 	return 0;
+fail:
+	gzclose(g);
+	memset(s, 0, sizeof(*s));
+	return -1;
 }
 
 int idx_read_labels(const char *path, int32_t **labels, int *n)
@@ -126,9 +163,11 @@ int idx_read_labels(const char *path, int32_t **labels, int *n)
 		gzclose(g);
 		return error("%s: claims %u labels, more than %ld", path, d[0], DATASET_MAX_ELEMS);
 	}
-	raw = xmalloc((size_t)d[0] + 1);
-	if (gz_read_all(g, path, raw, d[0], "fewer labels than the header claims") ||
-	    idx_expect_eof(g, path)) {
+	if (gz_read_alloc(g, path, d[0], "fewer labels than the header claims", &raw)) {
+		gzclose(g);
+		return -1;
+	}
+	if (idx_expect_eof(g, path)) {
 		gzclose(g);
 		free(raw);
 		return -1;

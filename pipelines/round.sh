@@ -45,8 +45,8 @@ train)
 		if [ "${SSH_TRANSFER:-0}" = 1 ]; then
 			# no shared file system: send binaries, data and the arch file, bring results back
 			par=(--jobs "$JOBS" --joblog "+$dir/joblog" --halt now,fail=1 --line-buffer
-				--sshloginfile "$SSHLOGINFILE" --workdir ... --basefile "$bin/train-child"
-				--basefile "$bin/score" --basefile pipelines/child.sh --basefile "$DATA"
+				--sshloginfile "$SSHLOGINFILE" --workdir "${SSH_WORKDIR:-.nasnet-c-work}" --basefile "$bin/train-child"
+				--basefile "$bin/score" --basefile "$bin/nas-history" --basefile pipelines/child.sh --basefile "$DATA"
 				--transferfile {} --return {.}.reward.h5 --return {.}.weights.h5
 				--return {.}.stats.h5 --return {.}.log --cleanup)
 		fi

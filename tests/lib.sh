@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d /tmp/nasnet-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 n=0
-t() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi; }
+t() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; return 1; fi; }
 finish() { echo "1..$n"; }
 FASHION=/usr/share/datasets/fashion-mnist
 small_data() {

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# t0010-tools.sh - every tool: --help exits 0 on stdout and documents the exit
+# codes, --version exits 0, an unknown flag exits 2 with a short message.
+. "$(dirname "$0")/lib.sh"
+
+tools=$(ls tools/*.c | sed 's#tools/\(.*\)\.c#\1#')
+t "there are tools to check" '[ -n "$tools" ]'
+for tool in $tools; do
+	bin/$tool --help >"$tmp/out" 2>"$tmp/err"; rc=$?
+	t "$tool --help exits 0 with usage on stdout" \
+		'[ $rc = 0 ] && grep -q "^usage: $tool" "$tmp/out" && [ ! -s "$tmp/err" ]'
+	t "$tool --help documents the exit status" 'grep -qi "exit status" "$tmp/out"'
+	bin/$tool --version >"$tmp/out" 2>&1; rc=$?
+	t "$tool --version exits 0 and names the BLAS core" '[ $rc = 0 ] && grep -q "OpenBLAS core" "$tmp/out"'
+	bin/$tool --no-such-flag >"$tmp/out" 2>"$tmp/err"; rc=$?
+	t "$tool: unknown flag exits 2, message on stderr" \
+		'[ $rc = 2 ] && grep -q "no-such-flag" "$tmp/err" && [ ! -s "$tmp/out" ]'
+done
+finish
