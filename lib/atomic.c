@@ -108,16 +108,52 @@ int fsync_parent_dir(const char *path)
 	return rc;
 }
 
+/* fsync the folder holding `path`, quietly (errno set on failure) */
+static int sync_dir_of(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY), rc = 0, e = 0;
+
+	free(copy);
+	if (fd < 0)
+		return -1;
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		e = errno;
+		rc = -1;
+	}
+	close(fd);
+	errno = e;
+	return rc;
+}
+
 int atomic_commit(const char *tmp, const char *path)
 {
-	if (fsync_path(tmp) < 0)
+	int fd = open(tmp, O_RDONLY);
+
+	/* errors name the file the user asked for, not the temporary */
+	if (fd < 0) {
+		error("%s: cannot open the temporary file for fsync:", path);
 		goto fail;
+	}
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		error("%s: fsync failed:", path);
+		goto fail;
+	}
+	close(fd);
 	if (rename(tmp, path) < 0) {
 		error("%s: cannot rename temporary file into place:", path);
 		goto fail;
 	}
 	atomic_unregister(tmp);
-	return fsync_parent_dir(path);
+	/* the new file is in place and complete; only its durability across a
+	 * power loss is in doubt, and that is still a failure to report */
+	if (sync_dir_of(path) < 0)
+		return error("%s: written, but syncing its folder failed:", path);
+	return 0;
 fail:
 	unlink(tmp);
 	atomic_unregister(tmp);

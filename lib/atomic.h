@@ -23,7 +23,16 @@ void atomic_cleanup(void);
 
 int fsync_path(const char *path);
 int fsync_parent_dir(const char *path);
-/* fsync tmp, rename tmp -> path, fsync the folder; unregisters tmp. */
+/*
+ * fsync tmp, rename tmp -> path, fsync the folder; unregisters tmp.
+ * Returns -1 with one error line on any failure. Before the rename (fsync or
+ * rename of tmp failed) tmp is removed and `path` keeps its previous content.
+ * After the rename only the folder fsync can fail: `path` then already holds
+ * the new, complete file (a rename cannot be undone safely), but whether the
+ * rename survives a power loss is unknown, so the failure is still reported
+ * ("written, but syncing its folder failed") and tools exit non-zero. Either
+ * way `path` is whole: the previous file or the new one, never a mix.
+ */
 int atomic_commit(const char *tmp, const char *path);
 /* Whole-file write of a byte buffer (text outputs: tsv, md, csv). */
 int atomic_write_file(const char *path, const void *data, size_t n);

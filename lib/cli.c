@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "atomic.h"
+#include "blas.h"
 #include "gitrev.h"
 
 #include <cblas.h>
@@ -13,6 +14,10 @@
 
 void cli_init(struct cli *c, int argc, char **argv, const char *tool)
 {
+	/* first: may re-exec the program with a faster, verified OpenBLAS core */
+	progname = tool;
+	if (blas_select(argc, argv) < 0)
+		exit(EXIT_FAIL);
 	memset(c, 0, sizeof *c);
 	c->tool = tool;
 	/* getopt_long permutes argv: keep the original order for provenance */
@@ -29,10 +34,11 @@ void cli_init(struct cli *c, int argc, char **argv, const char *tool)
 const char *cli_build_info(char *buf, size_t n)
 {
 	unsigned maj, min, rel;
+	char core[128];
 
 	H5get_libversion(&maj, &min, &rel);
 	snprintf(buf, n, "nasnet-c %s (git %s), HDF5 %u.%u.%u, OpenBLAS core %s", NASNET_VERSION,
-		 NASNET_GIT_REV, maj, min, rel, openblas_get_corename());
+		 NASNET_GIT_REV, maj, min, rel, blas_describe(core, sizeof core));
 	return buf;
 }
 

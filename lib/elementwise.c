@@ -6,31 +6,40 @@
  * deterministic.
  */
 #include "ops.h"
+#include "simd.h"
 
 #include <string.h>
 
+SIMD_CLONES
 void relu_forward(float *out, const float *in, size_t n)
 {
+#pragma omp simd
 	for (size_t i = 0; i < n; i++)
 		out[i] = in[i] > 0 ? in[i] : 0;
 }
 
+SIMD_CLONES
 void relu_backward(float *din, const float *dout, const float *in, size_t n)
 {
 	if (!din)
 		return;
+#pragma omp simd
 	for (size_t i = 0; i < n; i++)
 		din[i] += in[i] > 0 ? dout[i] : 0;
 }
 
+SIMD_CLONES
 void add_forward(float *out, const float *a, const float *b, size_t n)
 {
+#pragma omp simd
 	for (size_t i = 0; i < n; i++)
 		out[i] = a[i] + b[i];
 }
 
+SIMD_CLONES
 void accumulate(float *y, const float *x, size_t n)
 {
+#pragma omp simd
 	for (size_t i = 0; i < n; i++)
 		y[i] += x[i];
 }

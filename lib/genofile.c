@@ -140,7 +140,6 @@ static int write_cell(struct h5f *f, const char *grp, const struct cell *c)
 	int32_t ina[GENOTYPE_MAX_BLOCKS], inb[GENOTYPE_MAX_BLOCKS], concat[GENOTYPE_MAX_STATES];
 	hsize_t nb = (hsize_t)c->nblocks, nc = (hsize_t)c->nconcat;
 	char name[64];
-	int rc = 0;
 
 	for (int b = 0; b < c->nblocks; b++) {
 		ina[b] = c->b[b].in[0];
@@ -151,27 +150,62 @@ static int write_cell(struct h5f *f, const char *grp, const struct cell *c)
 	}
 	for (int i = 0; i < c->nconcat; i++)
 		concat[i] = c->concat[i];
-	rc |= h5_mkgroup(f, grp);
+	/* stop at the first failure: one error line */
+	if (h5_mkgroup(f, grp) < 0)
+		return -1;
 	snprintf(name, sizeof(name), "%s/input_a", grp);
-	rc |= h5_write(f, name, H5IO_I32, 1, &nb, ina);
+	if (h5_write(f, name, H5IO_I32, 1, &nb, ina) < 0)
+		return -1;
 	snprintf(name, sizeof(name), "%s/input_b", grp);
-	rc |= h5_write(f, name, H5IO_I32, 1, &nb, inb);
+	if (h5_write(f, name, H5IO_I32, 1, &nb, inb) < 0)
+		return -1;
 	snprintf(name, sizeof(name), "%s/op_a", grp);
-	rc |= h5_write_strings(f, name, c->nblocks, opa);
+	if (h5_write_strings(f, name, c->nblocks, opa) < 0)
+		return -1;
 	snprintf(name, sizeof(name), "%s/op_b", grp);
-	rc |= h5_write_strings(f, name, c->nblocks, opb);
+	if (h5_write_strings(f, name, c->nblocks, opb) < 0)
+		return -1;
 	snprintf(name, sizeof(name), "%s/combine", grp);
-	rc |= h5_write_strings(f, name, c->nblocks, comb);
+	if (h5_write_strings(f, name, c->nblocks, comb) < 0)
+		return -1;
 	snprintf(name, sizeof(name), "%s/concat", grp);
-	rc |= h5_write(f, name, H5IO_I32, 1, &nc, concat);
-	return rc ? -1 : 0;
+	return h5_write(f, name, H5IO_I32, 1, &nc, concat);
+}
+
+/* Everything after h5_create, stopping at the first failure (one error line). */
+static int write_body(struct h5f *f, const struct genofile *g, const char *text)
+{
+	char hash[20];
+	hsize_t n = (hsize_t)g->nactions;
+
+	if (h5_attr_write_string(f, "/", "space", file_space(g)) < 0 ||
+	    h5_attr_write_string(f, "/", "text", text) < 0)
+		return -1;
+	if (g->has_cells) {
+		if (write_cell(f, "/normal", &g->geno.normal) < 0 ||
+		    write_cell(f, "/reduce", &g->geno.reduce) < 0)
+			return -1;
+	} else if (h5_attr_write_string(f, "/", "cell", g->cell_string) < 0) {
+		return -1;
+	}
+	if (child_config_write(f, "/config", &g->cfg) < 0)
+		return -1;
+	if (!g->has_sample)
+		return 0;
+	snprintf(hash, sizeof(hash), "%016" PRIx64, g->policy_hash);
+	if (h5_attr_write_int(f, "/sample", "round", g->round) < 0 ||
+	    h5_attr_write_int(f, "/sample", "index", g->index) < 0 ||
+	    h5_attr_write_string(f, "/sample", "policy_hash", hash) < 0 ||
+	    h5_write(f, "/sample/actions", H5IO_I32, 1, &n, g->actions) < 0 ||
+	    h5_write(f, "/sample/logp", H5IO_F32, 1, &n, g->logp) < 0)
+		return -1;
+	return 0;
 }
 
 int genofile_write(const char *path, const struct genofile *g, const struct provenance *prov)
 {
-	char text[GENOTYPE_TEXT_MAX], hash[20];
+	char text[GENOTYPE_TEXT_MAX];
 	struct h5f f;
-	int rc = 0;
 
 	if (check_genofile(g, path) < 0)
 		return -1;
@@ -187,27 +221,7 @@ int genofile_write(const char *path, const struct genofile *g, const struct prov
 	}
 	if (h5_create(&f, path, GENOFILE_FORMAT, GENOFILE_VERSION, prov) < 0)
 		return -1;
-	rc |= h5_attr_write_string(&f, "/", "space", file_space(g));
-	rc |= h5_attr_write_string(&f, "/", "text", text);
-	if (!rc && g->has_cells) {
-		rc |= write_cell(&f, "/normal", &g->geno.normal);
-		rc |= write_cell(&f, "/reduce", &g->geno.reduce);
-	} else if (!rc) {
-		rc |= h5_attr_write_string(&f, "/", "cell", g->cell_string);
-	}
-	if (!rc)
-		rc |= child_config_write(&f, "/config", &g->cfg);
-	if (!rc && g->has_sample) {
-		hsize_t n = (hsize_t)g->nactions;
-
-		snprintf(hash, sizeof(hash), "%016" PRIx64, g->policy_hash);
-		rc |= h5_attr_write_int(&f, "/sample", "round", g->round);
-		rc |= h5_attr_write_int(&f, "/sample", "index", g->index);
-		rc |= h5_attr_write_string(&f, "/sample", "policy_hash", hash);
-		rc |= h5_write(&f, "/sample/actions", H5IO_I32, 1, &n, g->actions);
-		rc |= h5_write(&f, "/sample/logp", H5IO_F32, 1, &n, g->logp);
-	}
-	if (rc) {
+	if (write_body(&f, g, text) < 0) {
 		h5_abort(&f);
 		return -1;
 	}

@@ -8,6 +8,7 @@
  */
 #include "h5io.h"
 #include "atomic.h"
+#include "blas.h"
 #include "gitrev.h"
 #include "util.h"
 
@@ -197,10 +198,9 @@ static void iso_time(char *buf, size_t n)
 
 static int write_provenance(struct h5f *f, const struct provenance *p)
 {
-	char cmd[4096] = "", when[64], h5ver[32];
+	char cmd[4096] = "", when[64], h5ver[32], blas[160];
 	unsigned maj, min, rel;
 	size_t used = 0;
-	int rc = 0;
 
 	for (int i = 0; p && i < p->argc && used < sizeof cmd - 1; i++)
 		used += (size_t)snprintf(cmd + used, sizeof cmd - used, "%s%s", i ? " " : "",
@@ -208,16 +208,19 @@ static int write_provenance(struct h5f *f, const struct provenance *p)
 	iso_time(when, sizeof when);
 	H5get_libversion(&maj, &min, &rel);
 	snprintf(h5ver, sizeof h5ver, "%u.%u.%u", maj, min, rel);
-	rc |= h5_mkgroup(f, "/provenance");
-	rc |= h5_attr_write_string(f, "/provenance", "tool", p && p->tool ? p->tool : progname);
-	rc |= h5_attr_write_string(f, "/provenance", "version", NASNET_VERSION);
-	rc |= h5_attr_write_string(f, "/provenance", "git_revision", NASNET_GIT_REV);
-	rc |= h5_attr_write_string(f, "/provenance", "command_line", cmd);
-	rc |= h5_attr_write_int(f, "/provenance", "seed", p ? (int64_t)p->seed : 0);
-	rc |= h5_attr_write_int(f, "/provenance", "threads", p ? p->threads : 1);
-	rc |= h5_attr_write_string(f, "/provenance", "hdf5_version", h5ver);
-	rc |= h5_attr_write_string(f, "/provenance", "time", when);
-	return rc ? -1 : 0;
+	/* stop at the first failure: one error line */
+	if (h5_mkgroup(f, "/provenance") < 0 ||
+	    h5_attr_write_string(f, "/provenance", "tool", p && p->tool ? p->tool : progname) < 0 ||
+	    h5_attr_write_string(f, "/provenance", "version", NASNET_VERSION) < 0 ||
+	    h5_attr_write_string(f, "/provenance", "git_revision", NASNET_GIT_REV) < 0 ||
+	    h5_attr_write_string(f, "/provenance", "command_line", cmd) < 0 ||
+	    h5_attr_write_int(f, "/provenance", "seed", p ? (int64_t)p->seed : 0) < 0 ||
+	    h5_attr_write_int(f, "/provenance", "threads", p ? p->threads : 1) < 0 ||
+	    h5_attr_write_string(f, "/provenance", "hdf5_version", h5ver) < 0 ||
+	    h5_attr_write_string(f, "/provenance", "blas", blas_describe(blas, sizeof blas)) < 0 ||
+	    h5_attr_write_string(f, "/provenance", "time", when) < 0)
+		return -1;
+	return 0;
 }
 
 /* ---- files ---- */
@@ -235,9 +238,10 @@ int h5_create(struct h5f *f, const char *path, const char *format, int version,
 	atomic_register(f->tmp);
 	fcpl = track_off(H5P_FILE_CREATE);
 	f->id = H5Fcreate(f->tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+	if (f->id < 0)
+		h5err(f, "cannot create");
 	H5Pclose(fcpl);
 	if (f->id < 0) {
-		h5err(f, "cannot create");
 		h5_abort(f);
 		return -1;
 	}
@@ -424,18 +428,18 @@ int h5_exists(struct h5f *f, const char *obj)
 int h5_mkgroup(struct h5f *f, const char *group)
 {
 	hid_t lcpl, gcpl, g;
+	int rc = 0;
 
 	if (h5_exists(f, group))
 		return 0;
 	lcpl = lcpl_intermediate();
 	gcpl = track_off(H5P_GROUP_CREATE);
 	g = H5Gcreate2(f->id, group, lcpl, gcpl, H5P_DEFAULT);
+	if (g < 0 || H5Gclose(g) < 0)
+		rc = h5err(f, "cannot create group '%s'", group);
 	H5Pclose(lcpl);
 	H5Pclose(gcpl);
-	if (g < 0)
-		return h5err(f, "cannot create group '%s'", group);
-	H5Gclose(g);
-	return 0;
+	return rc;
 }
 
 /* make sure every parent group of `obj` exists, created with time tracking off */
@@ -468,24 +472,26 @@ int h5_write(struct h5f *f, const char *dset, enum h5type t, int rank, const hsi
 	     const void *data)
 {
 	hid_t space, dcpl, d;
-	herr_t rc;
 
 	if (make_parents(f, dset) < 0)
 		return -1;
 	space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
 	dcpl = track_off(H5P_DATASET_CREATE);
 	d = H5Dcreate2(f->id, dset, file_type(t), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	/* every HDF5 call clears the error stack: report before cleaning up */
+	if (d < 0)
+		h5err(f, "cannot create dataset '%s'", dset);
 	H5Pclose(dcpl);
-	if (d < 0) {
-		H5Sclose(space);
-		return h5err(f, "cannot create dataset '%s'", dset);
-	}
-	rc = H5Dwrite(d, native_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-	/* closing flushes the sieve buffer: a failed write may show up only here */
-	if (H5Dclose(d) < 0)
-		rc = -1;
 	H5Sclose(space);
-	if (rc < 0)
+	if (d < 0)
+		return -1;
+	/* closing flushes the sieve buffer: a failed write may show up only there */
+	if (H5Dwrite(d, native_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+		h5err(f, "cannot write dataset '%s'", dset);
+		H5Dclose(d);
+		return -1;
+	}
+	if (H5Dclose(d) < 0)
 		return h5err(f, "cannot write dataset '%s'", dset);
 	return 0;
 }
@@ -570,8 +576,9 @@ int h5_read(struct h5f *f, const char *dset, enum h5type t, int rank, const hsiz
 		return error("%s: dataset '%s' has shape %s, expected %s", f->path, dset, a, b);
 	}
 	if (H5Dread(d, native_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+		h5err(f, "cannot read dataset '%s'", dset);
 		H5Dclose(d);
-		return h5err(f, "cannot read dataset '%s'", dset);
+		return -1;
 	}
 	H5Dclose(d);
 	return 0;
@@ -607,10 +614,11 @@ int h5_read_alloc(struct h5f *f, const char *dset, enum h5type t, int rank, hsiz
 	}
 	*data = xmalloc(count * size[t]);
 	if (H5Dread(d, native_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, *data) < 0) {
+		h5err(f, "cannot read dataset '%s'", dset);
 		H5Dclose(d);
 		free(*data);
 		*data = NULL;
-		return h5err(f, "cannot read dataset '%s'", dset);
+		return -1;
 	}
 	H5Dclose(d);
 	return 0;
@@ -620,7 +628,7 @@ int h5_write_strings(struct h5f *f, const char *dset, int n, const char *const *
 {
 	hsize_t dims[1] = { (hsize_t)n };
 	hid_t space, dcpl, d, st;
-	herr_t rc;
+	int rc = 0;
 
 	if (make_parents(f, dset) < 0)
 		return -1;
@@ -628,19 +636,24 @@ int h5_write_strings(struct h5f *f, const char *dset, int n, const char *const *
 	space = H5Screate_simple(1, dims, NULL);
 	dcpl = track_off(H5P_DATASET_CREATE);
 	d = H5Dcreate2(f->id, dset, st, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	if (d < 0)
+		h5err(f, "cannot create dataset '%s'", dset);
 	H5Pclose(dcpl);
-	if (d < 0) {
-		H5Sclose(space);
-		H5Tclose(st);
-		return h5err(f, "cannot create dataset '%s'", dset);
-	}
-	rc = n ? H5Dwrite(d, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) : 0;
-	H5Dclose(d);
 	H5Sclose(space);
+	if (d < 0) {
+		H5Tclose(st);
+		return -1;
+	}
+	/* the raw data (heap references) is written from the sieve buffer when
+	 * the dataset closes: a failed write may show up only there */
+	if (n && H5Dwrite(d, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0) {
+		rc = h5err(f, "cannot write dataset '%s'", dset);
+		H5Dclose(d);
+	} else if (H5Dclose(d) < 0) {
+		rc = h5err(f, "cannot write dataset '%s'", dset);
+	}
 	H5Tclose(st);
-	if (rc < 0)
-		return h5err(f, "cannot write dataset '%s'", dset);
-	return 0;
+	return rc;
 }
 
 int h5_read_strings(struct h5f *f, const char *dset, int max_n, int *n, char ***out)
@@ -682,11 +695,12 @@ int h5_read_strings(struct h5f *f, const char *dset, int max_n, int *n, char ***
 	raw = xcalloc(dims[0] + 1, sizeof *raw);
 	st = string_type();
 	if (dims[0] && H5Dread(d, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
+		h5err(f, "cannot read dataset '%s'", dset);
 		H5Tclose(st);
 		H5Sclose(space);
 		H5Dclose(d);
 		free(raw);
-		return h5err(f, "cannot read dataset '%s'", dset);
+		return -1;
 	}
 	*n = (int)dims[0];
 	*out = xcalloc(dims[0] + 1, sizeof **out);
@@ -731,7 +745,7 @@ static int attr_write(struct h5f *f, const char *obj, const char *name, hid_t ft
 {
 	hsize_t dims[1] = { (hsize_t)n };
 	hid_t space, a;
-	herr_t rc;
+	int rc = 0;
 
 	if (strcmp(obj, "/") && h5_mkgroup(f, obj) < 0 && !h5_exists(f, obj))
 		return -1;
@@ -739,16 +753,18 @@ static int attr_write(struct h5f *f, const char *obj, const char *name, hid_t ft
 		H5Adelete_by_name(f->id, obj, name, H5P_DEFAULT);
 	space = n < 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
 	a = H5Acreate_by_name(f->id, obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0) {
-		H5Sclose(space);
-		return h5err(f, "cannot create attribute '%s' on '%s'", name, obj);
-	}
-	rc = H5Awrite(a, mtype, data);
-	H5Aclose(a);
+	if (a < 0)
+		rc = h5err(f, "cannot create attribute '%s' on '%s'", name, obj);
 	H5Sclose(space);
-	if (rc < 0)
-		return h5err(f, "cannot write attribute '%s' on '%s'", name, obj);
-	return 0;
+	if (a < 0)
+		return rc;
+	if (H5Awrite(a, mtype, data) < 0) {
+		rc = h5err(f, "cannot write attribute '%s' on '%s'", name, obj);
+		H5Aclose(a);
+	} else if (H5Aclose(a) < 0) {
+		rc = h5err(f, "cannot write attribute '%s' on '%s'", name, obj);
+	}
+	return rc;
 }
 
 int h5_attr_write_int(struct h5f *f, const char *obj, const char *name, int64_t v)
@@ -813,8 +829,10 @@ int h5_attr_read_int(struct h5f *f, const char *obj, const char *name, int64_t *
 	if (a < 0)
 		return -1;
 	rc = H5Aread(a, H5T_NATIVE_INT64, v);
+	if (rc < 0)
+		h5err(f, "cannot read attribute '%s'", name);
 	H5Aclose(a);
-	return rc < 0 ? h5err(f, "cannot read attribute '%s'", name) : 0;
+	return rc < 0 ? -1 : 0;
 }
 
 int h5_attr_read_double(struct h5f *f, const char *obj, const char *name, double *v)
@@ -825,8 +843,10 @@ int h5_attr_read_double(struct h5f *f, const char *obj, const char *name, double
 	if (a < 0)
 		return -1;
 	rc = H5Aread(a, H5T_NATIVE_DOUBLE, v);
+	if (rc < 0)
+		h5err(f, "cannot read attribute '%s'", name);
 	H5Aclose(a);
-	return rc < 0 ? h5err(f, "cannot read attribute '%s'", name) : 0;
+	return rc < 0 ? -1 : 0;
 }
 
 int h5_attr_read_doubles(struct h5f *f, const char *obj, const char *name, int n, double *v)
@@ -837,8 +857,10 @@ int h5_attr_read_doubles(struct h5f *f, const char *obj, const char *name, int n
 	if (a < 0)
 		return -1;
 	rc = H5Aread(a, H5T_NATIVE_DOUBLE, v);
+	if (rc < 0)
+		h5err(f, "cannot read attribute '%s'", name);
 	H5Aclose(a);
-	return rc < 0 ? h5err(f, "cannot read attribute '%s'", name) : 0;
+	return rc < 0 ? -1 : 0;
 }
 
 int h5_attr_read_string(struct h5f *f, const char *obj, const char *name, char **v)
@@ -855,6 +877,8 @@ int h5_attr_read_string(struct h5f *f, const char *obj, const char *name, char *
 		hid_t st = string_type();
 
 		rc = H5Aread(a, st, &raw);
+		if (rc < 0)
+			h5err(f, "cannot read attribute '%s'", name);
 		H5Tclose(st);
 		if (rc >= 0) {
 			*v = xstrdup(raw ? raw : "");
@@ -867,6 +891,8 @@ int h5_attr_read_string(struct h5f *f, const char *obj, const char *name, char *
 		H5Tset_size(st, size + 1);
 		*v = xcalloc(size + 2, 1);
 		rc = H5Aread(a, st, *v);
+		if (rc < 0)
+			h5err(f, "cannot read attribute '%s'", name);
 		H5Tclose(st);
 	}
 	H5Tclose(t);
@@ -874,7 +900,7 @@ int h5_attr_read_string(struct h5f *f, const char *obj, const char *name, char *
 	if (rc < 0) {
 		free(*v);
 		*v = NULL;
-		return h5err(f, "cannot read attribute '%s'", name);
+		return -1;
 	}
 	return 0;
 }

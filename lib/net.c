@@ -181,6 +181,140 @@ static int check_macro(const struct macro_config *m)
 	return 0;
 }
 
+/* ---- memory planning ---- */
+
+/* the backward of step s reads the value of tensor t */
+static int backward_reads(const struct net_step *s, int t)
+{
+	switch (s->kind) {
+	case STEP_CONV:
+	case STEP_DWCONV:
+	case STEP_BN:
+	case STEP_FACTRED:
+	case STEP_LINEAR:
+		return s->in[0] == t;
+	case STEP_RELU:   /* relu_backward is given the output: out > 0 iff in > 0 */
+		return s->out == t;
+	default:
+		return 0;
+	}
+}
+
+struct span {
+	size_t off, size;
+	int start, end;   /* live over steps [start, end] */
+};
+
+static int cmp_block_off(const void *a, const void *b)
+{
+	const struct span *x = *(const struct span *const *)a, *y = *(const struct span *const *)b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * First-fit offsets for blocks in order: each takes the lowest offset where
+ * it overlaps no earlier block live at the same time. Returns the extent.
+ */
+static size_t place(struct span *b, int nb)
+{
+	struct span **live = xmalloc(sizeof(*live) * (size_t)(nb + 1));
+	size_t extent = 0;
+
+	for (int i = 0; i < nb; i++) {
+		int nl = 0;
+		size_t off = 0;
+
+		for (int j = 0; j < i; j++)
+			if (b[j].size && b[j].start <= b[i].end && b[i].start <= b[j].end)
+				live[nl++] = &b[j];
+		qsort(live, (size_t)nl, sizeof(*live), cmp_block_off);
+		for (int j = 0; j < nl; j++) {
+			if (live[j]->off >= off + b[i].size)
+				break;
+			if (live[j]->off + live[j]->size > off)
+				off = live[j]->off + live[j]->size;
+		}
+		b[i].off = off;
+		if (off + b[i].size > extent)
+			extent = off + b[i].size;
+	}
+	free(live);
+	return extent;
+}
+
+/*
+ * Value lifetime: from the producing step (-1: set from outside) to its last
+ * forward reader, or to the end when a backward step reads it or it is an
+ * input/output of the network. Gradient lifetime: from the producer to the
+ * last reader (the backward runs the same interval in reverse). Both arenas
+ * are laid out by first fit in producer order; sizes are rounded to 16
+ * floats so every tensor stays 64-byte aligned.
+ */
+static void plan_memory(struct net *n)
+{
+	int T = n->ntensors, S = n->nsteps, END = S + 1;
+	int *prod = xmalloc(sizeof(int) * (size_t)(T + 1));
+	char *keep = xcalloc((size_t)T + 1, 1);
+	struct span *v = xmalloc(sizeof(*v) * (size_t)(T + 1));
+	struct span *g = xmalloc(sizeof(*g) * (size_t)(T + 1));
+
+	for (int t = 0; t < T; t++) {
+		prod[t] = -1;
+		n->tensors[t].last_use = S;
+	}
+	for (int i = 0; i < S; i++) {
+		const struct net_step *s = &n->steps[i];
+
+		prod[s->out] = i;
+		if (backward_reads(s, s->out))
+			keep[s->out] = 1;
+		for (int k = 0; k < s->nin; k++) {
+			int t = s->in[k];
+
+			if (n->tensors[t].last_use == S || n->tensors[t].last_use < i)
+				n->tensors[t].last_use = i;
+			if (backward_reads(s, t))
+				keep[t] = 1;
+		}
+	}
+	/* blocks in producer order (tensor ids are created in step order) */
+	int *order = xmalloc(sizeof(int) * (size_t)(T + 1)), no = 0;
+
+	for (int i = -1; i < S; i++) {
+		if (i < 0) {
+			for (int t = 0; t < T; t++)
+				if (prod[t] < 0)
+					order[no++] = t;
+		} else {
+			order[no++] = n->steps[i].out;
+		}
+	}
+	for (int k = 0; k < T; k++) {
+		int t = order[k], last = n->tensors[t].last_use;
+		int pinned = t == n->input || t == n->input2 || t == n->output || t == n->logits ||
+			     t == n->aux_logits || last == S;
+		size_t sz = ((size_t)n->tensors[t].C * n->tensors[t].H * n->tensors[t].W + 15) &
+			    ~(size_t)15;
+
+		v[k].size = g[k].size = sz;
+		v[k].start = g[k].start = prod[t];
+		v[k].end = pinned || keep[t] ? END : last;
+		g[k].end = pinned ? END : last;
+	}
+	n->act_per_example = place(v, T);
+	n->grad_per_example = place(g, T);
+	for (int k = 0; k < T; k++) {
+		n->tensors[order[k]].off = v[k].off;
+		n->tensors[order[k]].goff = g[k].off;
+	}
+	free(order);
+	free(prod);
+	free(keep);
+	free(v);
+	free(g);
+}
+
 struct net *net_begin(void)
 {
 	struct net *n = xcalloc(1, sizeof(*n));
@@ -198,6 +332,7 @@ struct net *net_finish(struct net *n, int rc, int batch, struct rng *init)
 	free(n->relu_of);
 	n->relu_of = NULL;
 	count(n);
+	plan_memory(n);
 	if (batch > 0 || init)
 		net_alloc_params(n);
 	if (init)
@@ -323,7 +458,7 @@ void net_set_batch(struct net *n, int batch)
 	free(n->probs);
 	free(n->aux_probs);
 	n->act = xalloc_aligned(sizeof(float) * (n->act_per_example * (size_t)batch + 1));
-	n->dact = xalloc_aligned(sizeof(float) * (n->act_per_example * (size_t)batch + 1));
+	n->dact = xalloc_aligned(sizeof(float) * (n->grad_per_example * (size_t)batch + 1));
 	n->save = xalloc_aligned(sizeof(float) * (n->save_per_example * (size_t)batch + 1));
 	n->work = xalloc_aligned(sizeof(float) * (work + 1));
 	n->work_floats = work;
@@ -345,7 +480,7 @@ float *net_value(const struct net *n, int t)
 
 float *net_dvalue(const struct net *n, int t)
 {
-	return n->dact + n->tensors[t].off * (size_t)n->batch;
+	return n->dact + n->tensors[t].goff * (size_t)n->batch;
 }
 
 const float *net_logits(const struct net *n)
@@ -512,7 +647,7 @@ static void step_backward(struct net *n, const struct net_step *s)
 				   n->stat + s->stat + to->C, P(s->p[0]), B, to->C, to->H * to->W);
 		break;
 	case STEP_RELU:
-		relu_backward(din, dout, in, tsize(n, s->out) * (size_t)B);
+		relu_backward(din, dout, net_value(n, s->out), tsize(n, s->out) * (size_t)B);
 		break;
 	case STEP_ADD:
 		accumulate(din, dout, tsize(n, s->out) * (size_t)B);
@@ -555,11 +690,21 @@ static void step_backward(struct net *n, const struct net_step *s)
 	}
 }
 
-static void run_backward(struct net *n)
+/* the gradient buffers that start their life at step i (shared memory) */
+static void zero_grads_at(struct net *n, int i, int seeded)
+{
+	for (int t = 0; t < n->ntensors; t++)
+		if (n->tensors[t].last_use == i && t != seeded)
+			memset(net_dvalue(n, t), 0, sizeof(float) * tsize(n, t) * (size_t)n->batch);
+}
+
+/* tensors no step reads (logits, output) are zeroed by zero_grads */
+static void run_backward(struct net *n, int seeded)
 {
 	for (int i = n->nsteps - 1; i >= 0; i--) {
 		const struct net_step *s = &n->steps[i];
 
+		zero_grads_at(n, i, seeded);
 		if (s->aux && !n->aux_active)
 			continue;
 		step_backward(n, s);
@@ -568,7 +713,7 @@ static void run_backward(struct net *n)
 
 static void zero_grads(struct net *n)
 {
-	memset(n->dact, 0, sizeof(float) * n->act_per_example * (size_t)n->batch);
+	zero_grads_at(n, n->nsteps, -1);
 	memset(n->grad, 0, sizeof(float) * n->nparam_floats);
 }
 
@@ -584,14 +729,14 @@ void net_backward(struct net *n)
 	if (n->aux_active)
 		softmax_xent_backward(net_dvalue(n, n->aux_logits), n->aux_probs, n->labels, B, K,
 				      n->label_smoothing, n->aux_weight);
-	run_backward(n);
+	run_backward(n, -1);
 }
 
 void net_backward_from(struct net *n, int t, const float *dout)
 {
 	zero_grads(n);
 	memcpy(net_dvalue(n, t), dout, sizeof(float) * tsize(n, t) * (size_t)n->batch);
-	run_backward(n);
+	run_backward(n, t);
 }
 
 static int find(const struct net_param *v, int cnt, const char *name)

@@ -15,7 +15,11 @@
  * statistics ("buffers", also named views; saved, not trained), and one
  * activation arena holding the value and the gradient of every tensor plus
  * the per-example saved state (max-pool argmax, drop-path and dropout
- * masks), sized once per batch by net_set_batch(). A workspace shared by all
+ * masks), sized once per batch by net_set_batch(). Tensor memory is planned
+ * from lifetimes: a value is kept only while later steps or a backward step
+ * read it, a gradient only between its first and last backward use, so only
+ * the input(s), output and logits of net_value / net_dvalue stay readable
+ * after a forward / backward. A workspace shared by all
  * steps is sized to the largest need. Nothing is allocated per step.
  *
  * Calling sequence of a training step:
@@ -90,11 +94,14 @@ struct net_param {
 	int fan_out;              /* He init: std = sqrt(2 / fan_out) (weights only) */
 };
 
-/* An activation: (C, H, W) per example. Value and gradient live at the same
- * offset (times the batch) of the value and gradient halves of the arena. */
+/* An activation: (C, H, W) per example. Its value lives at off * B in the
+ * value arena and its gradient at goff * B in the gradient arena; tensors
+ * whose lifetimes do not overlap share memory (net.c plans the offsets). */
 struct net_tensor {
 	int C, H, W;
-	size_t off;   /* per-example offset in floats */
+	size_t off;   /* per-example offset in floats of the value */
+	size_t goff;  /* per-example offset in floats of the gradient */
+	int last_use; /* last step reading it (nsteps: none); its gradient is zeroed there */
 	int aux;
 };
 
@@ -143,6 +150,7 @@ struct net {
 	/* sizes fixed by the tape */
 	size_t nparam_floats, nbuffer_floats, nstat_floats;
 	size_t act_per_example;     /* floats of tensor values per example */
+	size_t grad_per_example;    /* floats of tensor gradients per example */
 	size_t save_per_example;    /* floats of per-example saved state */
 	size_t work_per_example, work_fixed; /* workspace = fixed + per_example * B, max over steps */
 

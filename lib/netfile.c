@@ -7,10 +7,12 @@
  * /params/<name> with the view's shape; each BN running statistic is
  * /buffers/<name>. Reading checks every shape against the network built
  * from the genotype and the total parameter count against the root
- * attribute `params`, so a file of another network is refused, not misread.
+ * attribute `params`, so a file of another network is refused, not misread;
+ * a NaN or infinite value in any dataset is refused too.
  */
 #include "netfile.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,11 @@ static int read_views(struct h5f *f, const char *group, const struct net_param *
 				     f->path, path);
 		if (h5_read(f, path, H5IO_F32, v[i].rank, dims, base + v[i].offset) < 0)
 			return -1;
+		/* a NaN or Inf would poison every output: refuse it here, by name */
+		for (size_t k = 0; k < v[i].count; k++)
+			if (!isfinite(base[v[i].offset + k]))
+				return error("%s: dataset '%s' holds a non-finite value (%g at %zu)",
+					     f->path, path, (double)base[v[i].offset + k], k);
 	}
 	return 0;
 }

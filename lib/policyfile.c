@@ -74,32 +74,31 @@ int policy_write(const struct policy *p, const char *path, const struct provenan
 	struct h5f f;
 	char hash[20];
 	hsize_t four = 4, nh = (hsize_t)p->nhistory;
-	int rc = 0;
 
 	if (h5_create(&f, path, POLICY_FORMAT, POLICY_VERSION, prov) < 0)
 		return -1;
 	snprintf(hash, sizeof(hash), "%016" PRIx64, policy_hash(p));
-	rc |= h5_attr_write_string(&f, "/", "space", p->space.name);
-	rc |= h5_attr_write_int(&f, "/", "decisions", p->space.ndecisions);
-	rc |= h5_attr_write_string(&f, "/", "hash", hash);
-	rc |= h5_attr_write_int(&f, "/", "seed", (int64_t)p->seed);
-	rc |= h5_attr_write_int(&f, "/", "updates", p->updates);
-	rc |= h5_attr_write_int(&f, "/", "adam_t", p->adam_t);
-	rc |= h5_attr_write_double(&f, "/", "baseline", p->baseline);
-	rc |= h5_attr_write_int(&f, "/", "baseline_set", p->baseline_set);
-	rc |= h5_attr_write_int(&f, "/", "hidden", c->hidden);
-	rc |= h5_attr_write_double(&f, "/", "temperature", c->temperature);
-	rc |= h5_attr_write_double(&f, "/", "logit_cap", c->logit_cap);
-	rc |= h5_attr_write_double(&f, "/", "lr", c->lr);
-	rc |= h5_attr_write_double(&f, "/", "beta1", c->beta1);
-	rc |= h5_attr_write_double(&f, "/", "beta2", c->beta2);
-	rc |= h5_attr_write_double(&f, "/", "adam_eps", c->adam_eps);
-	rc |= h5_attr_write_double(&f, "/", "entropy_weight", c->entropy_weight);
-	rc |= h5_attr_write_double(&f, "/", "baseline_decay", c->baseline_decay);
-	rc |= h5_attr_write_double(&f, "/", "clip", c->clip);
-	rc |= h5_attr_write_int(&f, "/", "epochs", c->epochs);
-	rc |= h5_attr_write_int(&f, "/", "minibatch", c->minibatch);
-	if (rc)
+	/* stop at the first failure: one error line */
+	if (h5_attr_write_string(&f, "/", "space", p->space.name) < 0 ||
+	    h5_attr_write_int(&f, "/", "decisions", p->space.ndecisions) < 0 ||
+	    h5_attr_write_string(&f, "/", "hash", hash) < 0 ||
+	    h5_attr_write_int(&f, "/", "seed", (int64_t)p->seed) < 0 ||
+	    h5_attr_write_int(&f, "/", "updates", p->updates) < 0 ||
+	    h5_attr_write_int(&f, "/", "adam_t", p->adam_t) < 0 ||
+	    h5_attr_write_double(&f, "/", "baseline", p->baseline) < 0 ||
+	    h5_attr_write_int(&f, "/", "baseline_set", p->baseline_set) < 0 ||
+	    h5_attr_write_int(&f, "/", "hidden", c->hidden) < 0 ||
+	    h5_attr_write_double(&f, "/", "temperature", c->temperature) < 0 ||
+	    h5_attr_write_double(&f, "/", "logit_cap", c->logit_cap) < 0 ||
+	    h5_attr_write_double(&f, "/", "lr", c->lr) < 0 ||
+	    h5_attr_write_double(&f, "/", "beta1", c->beta1) < 0 ||
+	    h5_attr_write_double(&f, "/", "beta2", c->beta2) < 0 ||
+	    h5_attr_write_double(&f, "/", "adam_eps", c->adam_eps) < 0 ||
+	    h5_attr_write_double(&f, "/", "entropy_weight", c->entropy_weight) < 0 ||
+	    h5_attr_write_double(&f, "/", "baseline_decay", c->baseline_decay) < 0 ||
+	    h5_attr_write_double(&f, "/", "clip", c->clip) < 0 ||
+	    h5_attr_write_int(&f, "/", "epochs", c->epochs) < 0 ||
+	    h5_attr_write_int(&f, "/", "minibatch", c->minibatch) < 0)
 		goto fail;
 	if (write_group(&f, p, "/weights", p->w) < 0 || write_group(&f, p, "/adam_m", p->m) < 0 ||
 	    write_group(&f, p, "/adam_v", p->v) < 0)

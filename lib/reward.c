@@ -23,32 +23,56 @@ void reward_init(struct reward *r)
 	r->index = -1;
 }
 
+/*
+ * The numbers the controller learns from: reward and accuracy finite and in
+ * [0, 1] (a failed child: reward 0), test accuracy in [0, 1] or NaN (not
+ * measured). NaN compares false, so !(x >= 0 && x <= 1) catches it too.
+ */
+static int check_numbers(const struct reward *r, const char *path)
+{
+	if (r->failed) {
+		if (r->reward != 0)
+			return error("%s: reward is %g for a failed child, expected 0", path,
+				     r->reward);
+		return 0;
+	}
+	if (!(r->reward >= 0 && r->reward <= 1))
+		return error("%s: reward is %g, expected a finite number in [0, 1]", path,
+			     r->reward);
+	if (!(r->accuracy >= 0 && r->accuracy <= 1))
+		return error("%s: accuracy is %g, expected a finite number in [0, 1]", path,
+			     r->accuracy);
+	if (!isnan(r->test_accuracy) && !(r->test_accuracy >= 0 && r->test_accuracy <= 1))
+		return error("%s: test_accuracy is %g, expected [0, 1] or NaN", path,
+			     r->test_accuracy);
+	return 0;
+}
+
 int reward_write(const struct reward *r, const char *path, const struct provenance *prov)
 {
 	struct h5f f;
-	int rc = 0;
 
-	if (!isfinite(r->reward))
-		return error("%s: reward %g is not finite", path, r->reward);
+	if (check_numbers(r, path) < 0)
+		return -1;
 	if (h5_create(&f, path, REWARD_FORMAT, REWARD_VERSION, prov) < 0)
 		return -1;
-	rc |= h5_attr_write_double(&f, "/", "reward", r->reward);
-	rc |= h5_attr_write_double(&f, "/", "accuracy", r->accuracy);
-	rc |= h5_attr_write_double(&f, "/", "loss", r->loss);
-	rc |= h5_attr_write_double(&f, "/", "test_accuracy", r->test_accuracy);
-	rc |= h5_attr_write_int(&f, "/", "params", r->params);
-	rc |= h5_attr_write_int(&f, "/", "mult_adds", r->mult_adds);
-	rc |= h5_attr_write_double(&f, "/", "train_seconds", r->train_seconds);
-	rc |= h5_attr_write_double(&f, "/", "images_per_second", r->images_per_second);
-	rc |= h5_attr_write_int(&f, "/", "failed", r->failed);
-	rc |= h5_attr_write_string(&f, "/", "reason", r->reason);
-	rc |= h5_attr_write_string(&f, "/", "space", r->space);
-	rc |= h5_attr_write_string(&f, "/", "genotype", r->genotype);
-	rc |= h5_attr_write_string(&f, "/", "genotype_text", r->genotype_text);
-	rc |= h5_attr_write_string(&f, "/", "policy_hash", r->policy_hash);
-	rc |= h5_attr_write_int(&f, "/", "round", r->round);
-	rc |= h5_attr_write_int(&f, "/", "index", r->index);
-	if (rc) {
+	/* stop at the first failure: one error line */
+	if (h5_attr_write_double(&f, "/", "reward", r->reward) < 0 ||
+	    h5_attr_write_double(&f, "/", "accuracy", r->accuracy) < 0 ||
+	    h5_attr_write_double(&f, "/", "loss", r->loss) < 0 ||
+	    h5_attr_write_double(&f, "/", "test_accuracy", r->test_accuracy) < 0 ||
+	    h5_attr_write_int(&f, "/", "params", r->params) < 0 ||
+	    h5_attr_write_int(&f, "/", "mult_adds", r->mult_adds) < 0 ||
+	    h5_attr_write_double(&f, "/", "train_seconds", r->train_seconds) < 0 ||
+	    h5_attr_write_double(&f, "/", "images_per_second", r->images_per_second) < 0 ||
+	    h5_attr_write_int(&f, "/", "failed", r->failed) < 0 ||
+	    h5_attr_write_string(&f, "/", "reason", r->reason) < 0 ||
+	    h5_attr_write_string(&f, "/", "space", r->space) < 0 ||
+	    h5_attr_write_string(&f, "/", "genotype", r->genotype) < 0 ||
+	    h5_attr_write_string(&f, "/", "genotype_text", r->genotype_text) < 0 ||
+	    h5_attr_write_string(&f, "/", "policy_hash", r->policy_hash) < 0 ||
+	    h5_attr_write_int(&f, "/", "round", r->round) < 0 ||
+	    h5_attr_write_int(&f, "/", "index", r->index) < 0) {
 		h5_abort(&f);
 		return -1;
 	}
@@ -100,10 +124,8 @@ int reward_read(struct reward *r, const char *path)
 		goto fail;
 	}
 	r->failed = (int)failed;
-	if (!isfinite(r->reward)) {
-		error("%s: reward is not finite", path);
+	if (check_numbers(r, path) < 0)
 		goto fail;
-	}
 	h5_close(&f);
 	return 0;
 fail:

@@ -58,6 +58,18 @@ static int file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+int64_t train_total_steps(const struct train_config *t, int nimg, int *batch,
+			  int64_t *steps_per_epoch)
+{
+	int B = t->batch < nimg ? t->batch : nimg;
+
+	if (B < 1)
+		B = 1;
+	*batch = B;
+	*steps_per_epoch = nimg / B;
+	return t->steps > 0 ? t->steps : (int64_t)t->epochs * *steps_per_epoch;
+}
+
 double lr_at(const struct train_config *t, int64_t s, int64_t total)
 {
 	if (t->schedule == LR_CONSTANT || total <= 0)
@@ -75,8 +87,13 @@ struct train_state {
 	int64_t images;      /* images processed so far */
 };
 
+static const char *splits_name(int train_valid)
+{
+	return train_valid ? "train+valid" : "train";
+}
+
 static int checkpoint_write(const char *path, const struct train_state *st, int64_t total,
-			    const char *genotype_text, const struct cli *c)
+			    const char *genotype_text, int train_valid, const struct cli *c)
 {
 	struct provenance prov;
 	struct h5f f;
@@ -94,6 +111,7 @@ static int checkpoint_write(const char *path, const struct train_state *st, int6
 	    h5_attr_write_int(&f, "/", "images", st->images) < 0 ||
 	    h5_attr_write_double(&f, "/", "train_seconds", st->seconds) < 0 ||
 	    h5_attr_write_string(&f, "/", "genotype", genotype_text) < 0 ||
+	    h5_attr_write_string(&f, "/", "train_splits", splits_name(train_valid)) < 0 ||
 	    h5_attr_write_string(&f, "/", "rng",
 				 "streams derived from (seed, step): nothing else to restore") < 0) {
 		h5_abort(&f);
@@ -103,18 +121,30 @@ static int checkpoint_write(const char *path, const struct train_state *st, int6
 }
 
 static int checkpoint_read(const char *path, struct train_state *st, int64_t total,
-			   const char *genotype_text)
+			   const char *genotype_text, int train_valid)
 {
 	struct h5f f;
 	struct net *n = st->net;
 	hsize_t dp[1] = { n->nparam_floats }, db[1] = { n->nbuffer_floats };
 	int64_t have_total, step, images;
 	double seconds;
-	char *geno = NULL;
+	char *geno = NULL, *splits = NULL;
 	int rc = -1;
 
 	if (h5_open(&f, path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION) < 0)
 		return -1;
+	/* checkpoints written before train_splits existed trained on /train */
+	if (h5_attr_exists(&f, "/", "train_splits")) {
+		if (h5_attr_read_string(&f, "/", "train_splits", &splits) < 0)
+			goto out;
+	} else {
+		splits = xstrdup("train");
+	}
+	if (strcmp(splits, splits_name(train_valid))) {
+		error("%s: checkpoint trained on %s, this run trains on %s", path, splits,
+		      splits_name(train_valid));
+		goto out;
+	}
 	if (h5_attr_read_string(&f, "/", "genotype", &geno) < 0 ||
 	    h5_attr_read_int(&f, "/", "total_steps", &have_total) < 0 ||
 	    h5_attr_read_int(&f, "/", "step", &step) < 0 ||
@@ -140,6 +170,7 @@ static int checkpoint_read(const char *path, struct train_state *st, int64_t tot
 	rc = 0;
 out:
 	free(geno);
+	free(splits);
 	h5_close(&f);
 	return rc;
 }
@@ -183,7 +214,7 @@ int failure_read(const char *path, char *reason, size_t n, int64_t *step)
 /* Wall time and throughput go to their own small file, so that the weights
  * stay byte-identical between an interrupted and an uninterrupted run. */
 static int stats_write(const char *arch_path, const struct train_state *st, int64_t total,
-		       const struct cli *c)
+		       int nimg, int64_t spe, int train_valid, const struct cli *c)
 {
 	char path[4096];
 	struct provenance prov;
@@ -197,7 +228,10 @@ static int stats_write(const char *arch_path, const struct train_state *st, int6
 	    h5_attr_write_int(&f, "/", "images", st->images) < 0 ||
 	    h5_attr_write_int(&f, "/", "steps", total) < 0 ||
 	    h5_attr_write_double(&f, "/", "images_per_second",
-				 st->seconds > 0 ? st->images / st->seconds : 0) < 0) {
+				 st->seconds > 0 ? st->images / st->seconds : 0) < 0 ||
+	    h5_attr_write_int(&f, "/", "train_images", nimg) < 0 ||
+	    h5_attr_write_double(&f, "/", "epochs", spe > 0 ? (double)total / spe : 0) < 0 ||
+	    h5_attr_write_string(&f, "/", "train_splits", splits_name(train_valid)) < 0) {
 		h5_abort(&f);
 		return -1;
 	}
@@ -213,6 +247,37 @@ int stats_read(const char *path, double *seconds, double *images_per_second)
 		return -1;
 	rc = h5_attr_read_double(&f, "/", "train_seconds", seconds) < 0 ||
 	     h5_attr_read_double(&f, "/", "images_per_second", images_per_second) < 0 ? -1 : 0;
+	h5_close(&f);
+	return rc;
+}
+
+int train_stats_read(const char *path, struct train_stats *s)
+{
+	struct h5f f;
+	char *splits = NULL;
+	int rc = -1;
+
+	memset(s, 0, sizeof *s);
+	s->epochs = NAN;
+	snprintf(s->splits, sizeof s->splits, "train");
+	if (h5_open(&f, path, TRAINSTATS_FORMAT, TRAINSTATS_VERSION) < 0)
+		return -1;
+	if (h5_attr_read_double(&f, "/", "train_seconds", &s->seconds) < 0 ||
+	    h5_attr_read_double(&f, "/", "images_per_second", &s->images_per_second) < 0 ||
+	    h5_attr_read_int(&f, "/", "steps", &s->steps) < 0 ||
+	    h5_attr_read_int(&f, "/", "images", &s->images) < 0)
+		goto out;
+	/* written since train_splits existed; older files leave the defaults */
+	if (h5_attr_exists(&f, "/", "train_images") &&
+	    (h5_attr_read_int(&f, "/", "train_images", &s->train_images) < 0 ||
+	     h5_attr_read_double(&f, "/", "epochs", &s->epochs) < 0 ||
+	     h5_attr_read_string(&f, "/", "train_splits", &splits) < 0))
+		goto out;
+	if (splits)
+		snprintf(s->splits, sizeof s->splits, "%s", splits);
+	rc = 0;
+out:
+	free(splits);
 	h5_close(&f);
 	return rc;
 }
@@ -360,6 +425,12 @@ static void format_eta(char *buf, size_t n, double seconds)
 int train_child(const char *arch_path, const struct genofile *gf, const struct train_opts *o,
 		const struct cli *c)
 {
+	return train_child_splits(arch_path, gf, o, DS_TRAIN, c);
+}
+
+int train_child_splits(const char *arch_path, const struct genofile *gf,
+		       const struct train_opts *o, unsigned splits, const struct cli *c)
+{
 	const struct child_config *cfg = &gf->cfg;
 	const struct train_config *t = &cfg->train;
 	char weights[4096], ckpt[4096], failed[4096], text[2048];
@@ -367,8 +438,9 @@ int train_child(const char *arch_path, const struct genofile *gf, const struct t
 	struct train_state st = { 0 };
 	struct rng init;
 	struct augment aug = { t->crop_pad, t->flip, t->cutout };
+	int train_valid = splits == (DS_TRAIN | DS_VALID);
 	int *indices = NULL, *order = NULL, nimg, B = t->batch, K = cfg->macro.classes;
-	int64_t spe, total, run_steps = 0;
+	int64_t spe, total, run_steps = 0, sitting_steps = 0;
 	int status = TRAIN_ERROR;
 	float *x = NULL;
 	int32_t *y = NULL;
@@ -389,13 +461,20 @@ int train_child(const char *arch_path, const struct genofile *gf, const struct t
 		progress(c, "%s: already failed (%s exists)", arch_path, failed);
 		return TRAIN_DIVERGED;
 	}
+	if (splits != DS_TRAIN && !train_valid)
+		return error("%s: can train on train or train+valid only", arch_path);
 	if (!gf->has_cells)
 		return error("%s: space '%s' has no trainable network (use lookup-child)",
 			     arch_path, gf->space);
 	genotype_format(&gf->geno, text, sizeof text);
 
-	if (dataset_load(t->data, &d, DS_TRAIN) < 0)
+	if (dataset_load(t->data, &d, DS_TRAIN | (train_valid ? DS_VALID : 0)) < 0)
 		return TRAIN_ERROR;
+	if (train_valid) {
+		if (split_append(&d.train, &d.valid, t->data) < 0)
+			goto out_data;
+		split_free(&d.valid);
+	}
 	if (d.c != cfg->macro.in_c || d.h != cfg->macro.in_h || d.w != cfg->macro.in_w ||
 	    d.num_classes != K) {
 		error("%s: dataset %s is %dx%dx%d with %d classes, the child expects %dx%dx%d with %d",
@@ -408,10 +487,7 @@ int train_child(const char *arch_path, const struct genofile *gf, const struct t
 		error("%s: dataset %s has no training images", arch_path, t->data);
 		goto out_data;
 	}
-	if (B > nimg)
-		B = nimg;
-	spe = nimg / B;
-	total = t->steps > 0 ? t->steps : (int64_t)t->epochs * spe;
+	total = train_total_steps(t, nimg, &B, &spe);
 
 	rng_stream(&init, t->seed, 0, 0, RNG_INIT);
 	st.net = net_create(&gf->geno, &cfg->macro, B, &init);
@@ -423,7 +499,7 @@ int train_child(const char *arch_path, const struct genofile *gf, const struct t
 		     (float)t->label_smoothing);
 	st.momentum = xalloc_aligned(sizeof(float) * st.net->nparam_floats);
 	if (file_exists(ckpt)) {
-		if (checkpoint_read(ckpt, &st, total, text) < 0)
+		if (checkpoint_read(ckpt, &st, total, text, train_valid) < 0)
 			goto out_net;
 		progress(c, "%s: resuming at step %lld/%lld", arch_path, (long long)st.step,
 			 (long long)total);
@@ -477,12 +553,13 @@ int train_child(const char *arch_path, const struct genofile *gf, const struct t
 		st.step++;
 		st.images += B;
 		run_steps++;
+		sitting_steps++;
 
 		double now = now_seconds();
 		int epoch_end = st.step % spe == 0;
 		int want_ckpt = epoch_end || now - t_last_ckpt >= o->checkpoint_seconds ||
 				(o->checkpoint_steps && st.step % o->checkpoint_steps == 0);
-		int stop = stop_requested || (o->stop_after && run_steps >= o->stop_after);
+		int stop = stop_requested || (o->stop_after && sitting_steps >= o->stop_after);
 
 		if (now - t_last_print >= 2.0 || st.step == total || epoch_end) {
 			double rate = (double)run_steps * B / (now - t_start);
@@ -501,7 +578,7 @@ int train_child(const char *arch_path, const struct genofile *gf, const struct t
 			st.seconds += now - t_start;
 			t_start = now;
 			run_steps = 0;
-			if (checkpoint_write(ckpt, &st, total, text, c) < 0)
+			if (checkpoint_write(ckpt, &st, total, text, train_valid, c) < 0)
 				goto out_net;
 			t_last_ckpt = now_seconds();
 			if (stop) {
@@ -520,7 +597,7 @@ int train_child(const char *arch_path, const struct genofile *gf, const struct t
 			goto out_net;
 	}
 	st.seconds += now_seconds() - t_start;
-	if (stats_write(arch_path, &st, total, c) < 0)
+	if (stats_write(arch_path, &st, total, nimg, spe, train_valid, c) < 0)
 		goto out_net;
 	unlink(ckpt);
 	progress(c, "%s: trained %lld steps, weights %s", arch_path, (long long)total, weights);

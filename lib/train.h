@@ -6,11 +6,18 @@
  *   DIR/NAME.weights.h5  trained network (nasnet-c/network), the result
  *   DIR/NAME.ckpt.h5     latest checkpoint (nasnet-c/checkpoint); removed
  *                        when the weights are written
- *   DIR/NAME.stats.h5    wall time and images/s of the training
+ *   DIR/NAME.stats.h5    wall time, images/s, steps, epochs, training
+ *                        images and splits of the training
  *                        (nasnet-c/trainstats; kept out of the weights so
  *                        that they are byte-identical across resumes)
  *   DIR/NAME.failed.h5   failure record (nasnet-c/failure) when the loss
  *                        became NaN/Inf: reason, step, loss
+ *
+ * Training images: /train, or /train and /valid appended in that order when
+ * train_child_splits() is given DS_TRAIN | DS_VALID (the final recipe:
+ * transfer); the checkpoint
+ * records which (`train_splits`), so a resume cannot mix them. The seeded
+ * subset train_images, if any, is drawn from those images.
  *
  * Determinism: every random draw of step s comes from streams derived from
  * (seed, s) or (seed, epoch): data order rng_stream(seed, epoch, 0,
@@ -51,9 +58,21 @@ struct train_opts {
 /* "DIR/NAME.h5" -> "DIR/NAME<suffix>" (suffix like ".weights.h5") */
 void derived_path(char *out, size_t n, const char *arch_path, const char *suffix);
 
-/* Whole job of train-child: returns enum train_status. */
+/* Whole job of train-child: returns enum train_status. Trains on /train. */
 int train_child(const char *arch_path, const struct genofile *gf, const struct train_opts *o,
 		const struct cli *c);
+/* The same on the splits `splits`: DS_TRAIN, or DS_TRAIN | DS_VALID (the
+ * final recipe, used by transfer); anything else is an error. */
+int train_child_splits(const char *arch_path, const struct genofile *gf,
+		       const struct train_opts *o, unsigned splits, const struct cli *c);
+
+/*
+ * The step budget for `nimg` training images: *batch receives the batch
+ * actually used (at most nimg), *steps_per_epoch nimg / batch (a partial
+ * last batch is dropped), and the total is t->steps, else epochs * that.
+ */
+int64_t train_total_steps(const struct train_config *t, int nimg, int *batch,
+			  int64_t *steps_per_epoch);
 
 /* Cosine (or constant) learning rate at step s of total. */
 double lr_at(const struct train_config *t, int64_t s, int64_t total);
@@ -67,6 +86,17 @@ int evaluate(struct net *n, const struct dataset *d, const struct dataset_split 
 
 /* Read the training statistics (for score). */
 int stats_read(const char *path, double *seconds, double *images_per_second);
+
+/* All of a stats file (for transfer's table). */
+struct train_stats {
+	double seconds;            /* training wall time, summed over resumes */
+	double images_per_second;  /* images / seconds */
+	int64_t steps, images;     /* steps of the budget, images processed */
+	int64_t train_images;      /* training images an epoch walks through (0: unknown) */
+	double epochs;             /* steps / steps per epoch (NaN: unknown) */
+	char splits[16];           /* "train" or "train+valid" */
+};
+int train_stats_read(const char *path, struct train_stats *s);
 
 /* Read a failure record (for score): reason and step. */
 int failure_read(const char *path, char *reason, size_t n, int64_t *step);

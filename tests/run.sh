@@ -6,9 +6,19 @@
 # failure). Exit status is non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
-logs=build/test-logs
-rm -rf "$logs"; mkdir -p "$logs"
+# a log folder per run, so that concurrent runs never clobber each other;
+# build/test-logs points to the latest
+mkdir -p build
+logs=$(mktemp -d build/test-logs.XXXXXX)
+ln -sfn "$(basename "$logs")" build/test-logs
+ls -dt build/test-logs.* 2>/dev/null | tail -n +6 | xargs -r rm -rf
 jobs=${TEST_JOBS:-2}
+# the slowest tests first, so that two workers finish together
+slow="t0930 t0800 t0350 t0810 t0920 t0700 t0400"
+ordered=()
+for s in $slow; do for a in "$@"; do [[ $(basename "$a") == $s* ]] && ordered+=("$a"); done; done
+for a in "$@"; do [[ " ${ordered[*]} " == *" $a "* ]] || ordered+=("$a"); done
+set -- "${ordered[@]}"
 
 run_one() {
 	t=$1; logs=$2

@@ -16,4 +16,13 @@ for tool in $tools; do
 	t "$tool: unknown flag exits 2, message on stderr" \
 		'[ $rc = 2 ] && grep -q "no-such-flag" "$tmp/err" && [ ! -s "$tmp/out" ]'
 done
+
+# OpenBLAS core selection: re-exec with a fast core, verified against a naive sgemm
+env -u OPENBLAS_CORETYPE NASNET_BLAS_FORCE_SELECT=1 bin/build-net --version >"$tmp/out" 2>&1; rc=$?
+t "a generic OpenBLAS core is replaced by a verified fast one (re-exec)" \
+	'[ $rc = 0 ] && grep -Eq "core (SkylakeX|Haswell) \(selected over .*, verified\)" "$tmp/out" ||
+	 ! grep -Eq "avx2|avx512f" /proc/cpuinfo'
+OPENBLAS_CORETYPE=Prescott bin/build-net --version >"$tmp/out" 2>&1; rc=$?
+t "a user's OPENBLAS_CORETYPE is kept and verified" \
+	'[ $rc = 0 ] && grep -q "core Prescott (OPENBLAS_CORETYPE=Prescott, verified)" "$tmp/out"'
 finish

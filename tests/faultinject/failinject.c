@@ -5,13 +5,20 @@
  *   FAILINJECT=CALL:N:ERR   make the Nth CALL fail with ERR (ENOSPC or EIO)
  *   FAILINJECT=CALL:N+:ERR  ... and every CALL after it (a disk that stays full)
  *   FAILINJECT_LOG=FILE     append "CALL N ERR" to FILE for each injected failure
+ *   FAILINJECT_COUNT=FILE   at exit, append "write W fsync F rename R close C":
+ *                           how many calls of each kind the process made (with
+ *                           or without FAILINJECT), to choose call numbers
  *
  * CALL is write (write, pwrite, pwrite64: the HDF5 sec2 driver writes with
  * pwrite), fsync (fsync, fdatasync), rename or close. Only calls on regular
  * files count for write, and only regular files open for writing for close,
- * so messages on stderr and pipes are never lost or counted. A failed write or fsync does nothing; a failed close
- * still closes the descriptor, as the kernel does. Build:
+ * so messages on stderr and pipes are never lost or counted. A failed write
+ * or fsync does nothing; a failed close still closes the descriptor, as the
+ * kernel does. Only calls through the dynamic symbols are seen: glibc's own
+ * stdio (fwrite, fflush, fclose) calls its internal aliases, so stdout and
+ * text outputs written with stdio are not counted. Build:
  *   cc -shared -fPIC -o failinject.so failinject.c -ldl
+ * tests/t0900-faults.sh drives it.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -79,12 +86,11 @@ static int written(int fd)
 static int inject(int k)
 {
 	struct plan *p = plan();
-	long c;
+	long c = ++p->count[k];
 	const char *log;
 
 	if (p->kind != k)
 		return 0;
-	c = ++p->count[k];
 	if (c != p->n && !(p->sticky && c > p->n))
 		return 0;
 	log = getenv("FAILINJECT_LOG");
@@ -100,6 +106,19 @@ static int inject(int k)
 		errno = saved;
 	}
 	return 1;
+}
+
+__attribute__((destructor)) static void report_counts(void)
+{
+	struct plan *p = plan();
+	const char *path = getenv("FAILINJECT_COUNT");
+	FILE *fp;
+
+	if (!path || !*path || !(fp = fopen(path, "a")))
+		return;
+	fprintf(fp, "write %ld fsync %ld rename %ld close %ld\n", p->count[C_WRITE],
+		p->count[C_FSYNC], p->count[C_RENAME], p->count[C_CLOSE]);
+	fclose(fp);
 }
 
 #define REAL(ret, name, ...)                                              \

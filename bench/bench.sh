@@ -1,0 +1,80 @@
+#!/bin/bash
+# bench.sh - `make bench`: nasnet-c against PyTorch on the same networks.
+#
+# For each case (network x train/eval x threads) it runs build/bench/bench-net
+# and bench/torch_net.py (NCHW and channels_last, the faster one counts) in
+# separate processes, each reporting the median step time after a warm-up and
+# its own peak RSS, and prints
+#   bench: <case> nasnet-c <x> img/s pytorch <y> img/s ratio <x/y> rss-ratio <r>
+# then the first-step losses of both sides (the network-level parity check),
+# the achieved GFLOP/s against the measured sgemm peak, and the 2-thread
+# speedups. Networks: NASNet-A N=1 F=8 and N=2 F=16 and DARTS-V2 N=1 F=8 on
+# 1x28x28, batch 64, written by bin/build-net (seed 1).
+#
+# Environment: BENCH_WARMUP (2), BENCH_REPEAT (5), BENCH_THREADS ("1 2"),
+# BENCH_NETS ("nasnet-a:1:8 nasnet-a:2:16 darts-v2:1:8"), BENCH_MODES
+# ("train eval"), BENCH_DIR (build/bench/run).
+set -eu -o pipefail
+
+PY=/usr/bin/python3
+WARMUP=${BENCH_WARMUP:-2}
+REPEAT=${BENCH_REPEAT:-5}
+THREADS=${BENCH_THREADS:-1 2}
+NETS=${BENCH_NETS:-nasnet-a:1:8 nasnet-a:2:16 darts-v2:1:8}
+MODES=${BENCH_MODES:-train eval}
+DIR=${BENCH_DIR:-build/bench/run}
+mkdir -p "$DIR"
+
+if ! $PY -c 'import torch, h5py' 2>/dev/null; then
+	echo "bench: $PY lacks torch or h5py (make deps-bench)" >&2
+	exit 1
+fi
+
+field() {   # field NAME LINE: the word after NAME
+	awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' <<<"$2"
+}
+
+declare -A CIPS
+summary=()
+for spec in $NETS; do
+	IFS=: read -r geno cells filters <<<"$spec"
+	name=$geno-n$cells-f$filters
+	net=$DIR/$name.h5
+	bin/build-net -q --genotype "$geno" --cells "$cells" --filters "$filters" -o "$net" >/dev/null
+	build/bench/bench-net -q --export "$DIR/$name" "$net"
+	for mode in $MODES; do
+		for t in $THREADS; do
+			c=$(build/bench/bench-net -q --mode "$mode" --threads "$t" --warmup "$WARMUP" \
+				--repeat "$REPEAT" "$net")
+			best=; bl=
+			for fmt in nchw cl; do
+				p=$($PY bench/torch_net.py "$net" "$DIR/$name" --mode "$mode" --threads "$t" \
+					--format "$fmt" --warmup "$WARMUP" --repeat "$REPEAT")
+				if [ -z "$best" ] || awk -v a="$(field img/s "$p")" -v b="$(field img/s "$bl")" \
+					'BEGIN { exit !(a > b) }'; then
+					best=$fmt; bl=$p
+				fi
+			done
+			x=$(field img/s "$c"); y=$(field img/s "$bl")
+			cr=$(field rss-kb "$c"); pr=$(field rss-kb "$bl")
+			CIPS[$name-$mode-t$t]=$x
+			printf 'bench: %s-%s-t%s nasnet-c %s img/s pytorch %s img/s ratio %.2f rss-ratio %.2f\n' \
+				"$name" "$mode" "$t" "$x" "$y" "$(awk -v a="$x" -v b="$y" 'BEGIN { print a / b }')" \
+				"$(awk -v a="$cr" -v b="$pr" 'BEGIN { print a / b }')"
+			summary+=("  $name-$mode-t$t: loss0 nasnet-c $(field loss0 "$c") pytorch $(field loss0 "$bl") ($best); nasnet-c $(field gflops "$c") GFLOP/s, rss $((cr / 1024)) MB vs $((pr / 1024)) MB")
+		done
+	done
+done
+
+echo "first-step losses (must agree) and achieved GFLOP/s (2 x MACs x 3 for training):"
+printf '%s\n' "${summary[@]}"
+peak=$(build/bench/bench-ops --sgemm-only | awk '/^sgemm-peak/ { print $2 }')
+echo "sgemm peak (1 thread, 512^3): $peak GFLOP/s; blas: $(build/bench/bench-net --version 2>/dev/null | sed 's/.*OpenBLAS core //')"
+for key in "${!CIPS[@]}"; do
+	case $key in *-t1)
+		k2=${key%-t1}-t2
+		[ -z "${CIPS[$k2]:-}" ] || printf '2-thread speedup %s: %.2f\n' "${key%-t1}" \
+			"$(awk -v a="${CIPS[$k2]}" -v b="${CIPS[$key]}" 'BEGIN { print a / b }')"
+		;;
+	esac
+done | sort
