@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		"      --epochs N           override the number of epochs\n"
 		"      --batch N            override the batch size\n"
 		"      --lr X               override the initial learning rate\n"
+		"      (--seed N overrides the training seed stored in ARCH.h5)\n"
 		"      --data FILE          train on another dataset (input shape and classes follow it)\n"
 		CLI_COMMON_HELP_TEXT
 		"\n"
@@ -137,6 +138,8 @@ bad:
 	}
 	if (genofile_read(argv[optind], &gf) < 0)
 		return EXIT_BADINPUT;
+	if (c.seed_given)
+		gf.cfg.train.seed = c.seed;
 	if (steps > 0)
 		gf.cfg.train.steps = steps;
 	if (epochs > 0)
