@@ -193,37 +193,39 @@ static double float_as_decimal(float v)
 
 int child_config_write(struct h5f *f, const char *group, const struct child_config *c)
 {
-	int rc = 0;
-
-	if (child_config_check(c, f->path) < 0)
+	/* stop at the first failure: one error line */
+	if (child_config_check(c, f->path) < 0 ||
+	    h5_attr_write_string(f, group, "stem", stem_name(c->macro.stem)) < 0 ||
+	    h5_attr_write_string(f, group, "lr_schedule", lr_schedule_name(c->train.schedule)) < 0 ||
+	    h5_attr_write_string(f, group, "data", c->train.data) < 0)
 		return -1;
-	rc |= h5_attr_write_string(f, group, "stem", stem_name(c->macro.stem));
-	rc |= h5_attr_write_string(f, group, "lr_schedule", lr_schedule_name(c->train.schedule));
-	rc |= h5_attr_write_string(f, group, "data", c->train.data);
-	for (size_t i = 0; i < NFIELDS && !rc; i++) {
+	for (size_t i = 0; i < NFIELDS; i++) {
 		const struct field *d = &fields[i];
 		const char *p = (const char *)c + d->off;
+		int rc = 0;
 
 		switch (d->kind) {
 		case K_INT:
 		case K_I64:
-			rc |= h5_attr_write_int(f, group, d->name, (int64_t)field_get(c, d));
+			rc = h5_attr_write_int(f, group, d->name, (int64_t)field_get(c, d));
 			break;
 		case K_U64:
 			/* the bit pattern, as /provenance stores the seed */
-			rc |= h5_attr_write_int(f, group, d->name,
-						(int64_t)*(const uint64_t *)(const void *)p);
+			rc = h5_attr_write_int(f, group, d->name,
+					       (int64_t)*(const uint64_t *)(const void *)p);
 			break;
 		case K_FLT:
-			rc |= h5_attr_write_double(f, group, d->name,
-						   float_as_decimal(*(const float *)(const void *)p));
+			rc = h5_attr_write_double(f, group, d->name,
+						  float_as_decimal(*(const float *)(const void *)p));
 			break;
 		case K_DBL:
-			rc |= h5_attr_write_double(f, group, d->name, field_get(c, d));
+			rc = h5_attr_write_double(f, group, d->name, field_get(c, d));
 			break;
 		}
+		if (rc < 0)
+			return -1;
 	}
-	return rc ? -1 : 0;
+	return 0;
 }
 
 static int read_string(struct h5f *f, const char *group, const char *name, char *out, size_t n)

@@ -7,6 +7,7 @@
 #include "gitrev.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -69,13 +70,51 @@ enum cli_result cli_common_option(struct cli *c, int opt, const char *arg)
 		return CLI_HANDLED;
 	case OPT_VERSION:
 		printf("%s: %s\n", c->tool, cli_build_info(buf, sizeof buf));
-		exit(0);
+		exit(cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK);
 	case '?':
 	case ':':
 		return CLI_BAD;
 	default:
 		return CLI_NOT_COMMON;
 	}
+}
+
+int cli_next_option(struct cli *c, int argc, char **argv, const char *shortopts,
+		    const struct option *longopts, void (*usage)(FILE *), int *exit_code)
+{
+	int opt;
+
+	for (;;) {
+		c->longindex = -1;
+		opt = getopt_long(argc, argv, shortopts, longopts, &c->longindex);
+		if (opt == -1)
+			return -1;
+		switch (cli_common_option(c, opt, optarg)) {
+		case CLI_HANDLED:
+			continue;
+		case CLI_EXIT_OK:
+			usage(stdout);
+			*exit_code = cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
+			return CLI_EXIT;
+		case CLI_BAD:
+			/* the one line naming the flag is already on stderr */
+			*exit_code = EXIT_USAGE;
+			return CLI_EXIT;
+		case CLI_NOT_COMMON:
+			return opt;
+		}
+	}
+}
+
+int cli_flush_stdout(void)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	/* an earlier write failed and its errno is gone */
+	if (!errno)
+		errno = EIO;
+	return error("stdout:");
 }
 
 void cli_provenance(const struct cli *c, struct provenance *p)

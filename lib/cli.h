@@ -4,14 +4,13 @@
  * Calling sequence in a tool's main():
  *
  *   struct cli c;
+ *   int opt, rc;
  *   cli_init(&c, argc, argv, "train-child");   // progname, HDF5 errors off, signals
- *   while ((opt = getopt_long(argc, argv, "ho:q", long_opts, NULL)) != -1) {
- *       switch (cli_common_option(&c, opt, optarg)) {  // --help/--quiet/--seed/--threads/--version
- *       case CLI_HANDLED: continue;
- *       case CLI_EXIT_OK: usage(stdout); return 0;     // --help
- *       case CLI_BAD: usage(stderr); return EXIT_USAGE;
- *       }
+ *   while ((opt = cli_next_option(&c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
+ *       switch (opt) {
+ *       case CLI_EXIT: return rc;              // --help (0) or a bad option (2)
  *       ... tool-specific options ...
+ *       }
  *   }
  *
  * Common long options (use CLI_COMMON_LONGOPTS in the option table):
@@ -56,13 +55,33 @@ struct cli {
 	int threads;
 	uint64_t seed;
 	int seed_given;
+	int longindex;	/* index in the long option table of the last long option */
 };
 
 enum cli_result { CLI_NOT_COMMON = 0, CLI_HANDLED, CLI_EXIT_OK, CLI_BAD };
 
+/* cli_next_option's "return *exit_code from main() now" (getopt_long never returns it) */
+enum { CLI_EXIT = -2 };
+
 void cli_init(struct cli *c, int argc, char **argv, const char *tool);
 /* Handles the common options; for others returns CLI_NOT_COMMON. */
 enum cli_result cli_common_option(struct cli *c, int opt, const char *arg);
+/*
+ * getopt_long over argv that handles the common options itself and returns the next
+ * tool-specific option (its argument in optarg, its long table index in c->longindex),
+ * -1 after the last option (operands start at optind), or CLI_EXIT with *exit_code set:
+ * --help prints usage(stdout) -> EXIT_OK (EXIT_FAIL if stdout cannot be written); an
+ * unknown flag, a missing argument or a bad --seed/--threads -> EXIT_USAGE after the one
+ * line getopt or cli printed on stderr. --version prints one line and exits 0 (or 1).
+ */
+int cli_next_option(struct cli *c, int argc, char **argv, const char *shortopts,
+		    const struct option *longopts, void (*usage)(FILE *), int *exit_code);
+/*
+ * Flush stdout and check it for a write error (a full disk, a closed pipe): call once
+ * before exiting in every tool that prints on stdout. On an error prints one line
+ * "tool: stdout: <strerror>" and returns -1 (exit EXIT_FAIL).
+ */
+int cli_flush_stdout(void);
 /* Fill provenance for files this tool writes. */
 void cli_provenance(const struct cli *c, struct provenance *p);
 /* Apply --threads to OpenBLAS and OpenMP. */

@@ -463,13 +463,17 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 	}
 	if (splits != DS_TRAIN && !train_valid)
 		return error("%s: can train on train or train+valid only", arch_path);
-	if (!gf->has_cells)
-		return error("%s: space '%s' has no trainable network (use lookup-child)",
-			     arch_path, gf->space);
+	if (!gf->has_cells) {
+		error("%s: space '%s' has no trainable network (use lookup-child)", arch_path,
+		      gf->space);
+		return TRAIN_BADINPUT;
+	}
 	genotype_format(&gf->geno, text, sizeof text);
 
 	if (dataset_load(t->data, &d, DS_TRAIN | (train_valid ? DS_VALID : 0)) < 0)
-		return TRAIN_ERROR;
+		return TRAIN_BADINPUT;
+	/* until the step budget is known, every failure is the dataset's */
+	status = TRAIN_BADINPUT;
 	if (train_valid) {
 		if (split_append(&d.train, &d.valid, t->data) < 0)
 			goto out_data;
@@ -488,6 +492,7 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 		goto out_data;
 	}
 	total = train_total_steps(t, nimg, &B, &spe);
+	status = TRAIN_ERROR;
 
 	rng_stream(&init, t->seed, 0, 0, RNG_INIT);
 	st.net = net_create(&gf->geno, &cfg->macro, B, &init);

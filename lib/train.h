@@ -44,6 +44,8 @@
 enum train_status {
 	TRAIN_OK = 0,
 	TRAIN_ERROR = -1,      /* error() printed */
+	TRAIN_BADINPUT = -2,   /* error() printed: the dataset or the genotype cannot be
+				* trained (unreadable, no network, shape or classes differ) */
 	TRAIN_DIVERGED = 1,    /* NaN/Inf loss: failure record written */
 	TRAIN_STOPPED = 2,     /* SIGTERM/SIGUSR1: checkpoint written, run again */
 };

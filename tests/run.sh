@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 # build/test-logs points to the latest
 mkdir -p build
 logs=$(mktemp -d build/test-logs.XXXXXX)
+[ -d build/test-logs ] && [ ! -L build/test-logs ] && rm -rf build/test-logs
 ln -sfn "$(basename "$logs")" build/test-logs
 ls -dt build/test-logs.* 2>/dev/null | tail -n +6 | xargs -r rm -rf
 jobs=${TEST_JOBS:-2}

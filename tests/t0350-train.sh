@@ -26,10 +26,13 @@ t "a trained child is not retrained" '[ $rc = 0 ]'
 # 2. kill -9 mid-way and resume: byte-identical weights
 run() { bin/train-child --quiet --data "$tmp/two.h5" --batch 16 --steps 40 --checkpoint-steps 3 "$@"; }
 run "$tmp/b.h5"
-run "$tmp/c.h5" & pid=$!
+# exec: $! must be train-child itself, not a subshell that would leave it running
+(exec bin/train-child --quiet --data "$tmp/two.h5" --batch 16 --steps 40 --checkpoint-steps 3 "$tmp/c.h5") & pid=$!
 for i in $(seq 100); do [ -e "$tmp/c.ckpt.h5" ] && break; sleep 0.1; done
 sleep 0.7; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
-t "killed run left a checkpoint and no weights" '[ -e "$tmp/c.ckpt.h5" ] && [ ! -e "$tmp/c.weights.h5" ]'
+sleep 1
+t "killed run left a checkpoint and no weights, and is gone" \
+	'[ -e "$tmp/c.ckpt.h5" ] && [ ! -e "$tmp/c.weights.h5" ] && ! pgrep -f "train-child.*$tmp/c.h5" >/dev/null'
 step=$(h5dump -a /step "$tmp/c.ckpt.h5" 2>/dev/null | awk '/\(0\)/ { print $2 }')
 t "checkpoint is mid-training (step $step of 40)" '[ -n "$step" ] && [ "$step" -gt 0 ] && [ "$step" -lt 40 ]'
 # the resumed run must have the same command line as the uninterrupted one: same paths
@@ -57,6 +60,11 @@ t "score records reward 0 and the reason" \
 # 5. every file written validates against its schema
 bin/nas-check --quiet "$tmp"/*.h5; rc=$?
 t "nas-check accepts every file written" '[ $rc = 0 ]'
+bin/train-child --quiet --data "$tmp/two.h5" --batch 16 --steps 40 --stop-after 2 "$tmp/c.h5"
+t "h5py reads every kind written here, a checkpoint and a failure record included" \
+	'[ -e "$tmp/c.ckpt.h5" ] && h5py_reads "$tmp"/*.h5'
+bin/nas-check --quiet "$tmp/c.ckpt.h5"; rc=$?
+t "nas-check accepts the checkpoint" '[ $rc = 0 ]'
 
 # 6. bad inputs
 bin/train-child "$tmp/missing.h5" 2>"$tmp/err"; rc=$?

@@ -24,6 +24,8 @@ t "progress: one status line per child and per round" \
 t "no temporary files left" 'no_tmp "$run"'
 bin/nas-check --quiet "$run"/*.h5 "$run"/round-*/*.h5; rc=$?
 t "every HDF5 file of the run validates" '[ $rc = 0 ]'
+t "h5py reads every file of the run (genotype, network, trainstats, reward, policy, dataset)" \
+	'h5py_reads "$run"/*.h5 "$run"/round-*/*.h5 "$tmp/d.h5"'
 mv "$run" "$tmp/ref"
 
 # JOBS=1 gives the same files

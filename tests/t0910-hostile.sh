@@ -16,14 +16,13 @@ PY=/usr/bin/python3
 H=$tmp/h
 mkdir -p "$H"
 
-# refused DESCRIPTION PATTERN CMD...: exit 3 (or $want), one stderr line
+# refused DESCRIPTION PATTERN CMD...: exit 3, one stderr line
 # matching PATTERN, under a 1 GB address-space limit
-want=3
 refused() {
 	local desc=$1 pat=$2 rc lines; shift 2
 	(ulimit -v 1048576 && exec "$@") >"$tmp/stdout" 2>"$tmp/stderr"; rc=$?
 	lines=$(wc -l <"$tmp/stderr")
-	if [ $rc -eq 3 -o $rc -eq $want ] && [ "$lines" -eq 1 ] && grep -qE -- "$pat" "$tmp/stderr"; then
+	if [ $rc -eq 3 ] && [ "$lines" -eq 1 ] && grep -qE -- "$pat" "$tmp/stderr"; then
 		echo "ok $((n += 1)) - $desc"
 	else
 		echo "not ok $((n += 1)) - $desc"
@@ -148,13 +147,30 @@ refused "dataset claiming 1e12 images of 1 x 6 x 6" \
 refused "dataset attribute height 1e6" 'huge-side\.h5: .*height' "$B/nas-check" -q "$H/huge-side.h5"
 refused "dataset attribute num_classes 2^31-1" 'huge-classes\.h5: .*num_classes' \
 	"$B/nas-check" -q "$H/huge-classes.h5"
-# train-child finds a bad dataset inside train_child(), after dataset_peek, and
-# exits 1 for it (lib/train.c reports no "bad input" apart from other failures)
-want=1
-refused "train-child on the 1e6 x 3 x 1e4 x 1e4 dataset (exit 1 or 3)" 'huge-images\.h5: ' \
+# train-child finds a bad dataset inside train_child(), after dataset_peek:
+# TRAIN_BADINPUT, exit 3
+refused "train-child on the 1e6 x 3 x 1e4 x 1e4 dataset (exit 3)" 'huge-images\.h5: ' \
 	"$B/train-child" -q --data "$H/huge-images.h5" --steps 1 "$H/g.h5"
-want=3
 t "nothing written next to the genotype" '[ ! -e "$H/g.weights.h5" ] && no_tmp "$H"'
+
+# ---- train-child: a dataset or genotype it cannot train (exit 3, not 1) ----
+# a child sampled for dd.h5 (6x6, 2 classes); then dd.h5 changes shape, then goes
+mkdir -p "$H/s"
+(cd "$H" && cp d.h5 dd.h5 &&
+	"$B/sample-arch" -q --space nasnet --strategy random --data dd.h5 --cells 1 --filters 2 \
+		--count 1 --out s --round 0 >/dev/null &&
+	"$B/import-data" idx -q --train-images train-img --train-labels train-lab \
+		--test-images test-img --test-labels test-lab --valid 2 --resize 4x4 -o dd.h5)
+refused "train-child on a dataset whose shape differs from the child's" \
+	'arch_0000\.h5: dataset dd\.h5 is 1x4x4 .* expects 1x6x6' \
+	sh -c 'cd "$1" && exec "$2" -q --steps 1 s/arch_0000.h5' sh "$H" "$B/train-child"
+rm -f "$H/dd.h5"
+refused "train-child on a missing dataset" 'dd\.h5: cannot open' \
+	sh -c 'cd "$1" && exec "$2" -q --steps 1 s/arch_0000.h5' sh "$H" "$B/train-child"
+refused "train-child on an nb201 genotype (no trainable network)" 'arch_0000\.h5: space .nb201.' \
+	"$B/train-child" -q --data "$H/d.h5" --steps 1 "$H/r0/arch_0000.h5"
+t "train-child wrote nothing for them" \
+	'[ -z "$(ls "$H/s" "$H/r0" | grep -E "weights|ckpt|failed|stats")" ] && no_tmp "$H"'
 
 # ---- PNG and IDX headers ----
 mkdir -p "$tmp/out"

@@ -114,25 +114,16 @@ int main(int argc, char **argv)
 	struct macro_config *m = &gf.cfg.macro;
 	const char *geno_arg = "nasnet-a", *out = NULL, *stem = NULL, *input = NULL;
 	const char *cells = NULL, *filters = NULL, *penult = NULL, *classes = NULL;
-	int opt, aux = 0, dims[3];
+	int opt, rc, aux = 0, dims[3];
 	char text[GENOTYPE_TEXT_MAX];
 	struct net *n;
 	struct rng init;
 
 	cli_init(&c, argc, argv, "build-net");
-	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, NULL)) != -1) {
-		switch (cli_common_option(&c, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		case CLI_BAD:
-			return EXIT_USAGE;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(&c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			return rc;
 		case OPT_GENOTYPE: geno_arg = optarg; break;
 		case OPT_STEM: stem = optarg; break;
 		case OPT_CELLS: cells = optarg; break;
@@ -142,9 +133,6 @@ int main(int argc, char **argv)
 		case OPT_CLASSES: classes = optarg; break;
 		case OPT_AUX: aux = 1; break;
 		case 'o': out = optarg; break;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
@@ -234,7 +222,7 @@ int main(int argc, char **argv)
 		}
 	}
 	net_free(n);
-	if (fflush(stdout) || ferror(stdout))
-		return error("cannot write the output:"), EXIT_FAIL;
+	if (cli_flush_stdout() < 0)
+		return EXIT_FAIL;
 	return EXIT_OK;
 }

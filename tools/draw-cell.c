@@ -129,25 +129,16 @@ int main(int argc, char **argv)
 {
 	struct cli c;
 	struct genotype g;
-	int opt, sel = SEL_BOTH;
+	int opt, status, sel = SEL_BOTH;
 	const char *out = NULL, *title = NULL;
 	char *dot = NULL;
 	size_t len;
 
 	cli_init(&c, argc, argv, "draw-cell");
-	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, NULL)) != -1) {
-		switch (cli_common_option(&c, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		case CLI_BAD:
-			return EXIT_USAGE;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(&c, argc, argv, "hqo:", long_opts, usage, &status)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			return status;
 		case OPT_CELL:
 			if (!strcmp(optarg, "normal")) {
 				sel = SEL_NORMAL;
@@ -187,9 +178,7 @@ int main(int argc, char **argv)
 	}
 	fwrite(dot, 1, len, stdout);
 	free(dot);
-	if (fflush(stdout) || ferror(stdout)) {
-		error("cannot write the output:");
+	if (cli_flush_stdout() < 0)
 		return EXIT_FAIL;
-	}
 	return EXIT_OK;
 }

@@ -400,28 +400,15 @@ int main(int argc, char **argv)
 	struct dataset d = { 0 };
 	struct dataset_meta m;
 	struct provenance prov;
-	char src[4096], **av;
+	char src[4096];
 	int opt, rc = 0;
 	long v;
 
 	cli_init(&c, argc, argv, "import-data");
-	/* getopt_long permutes its array: parse a copy so provenance keeps the command line */
-	av = xmalloc((size_t)(argc + 1) * sizeof(char *));
-	memcpy(av, argv, (size_t)(argc + 1) * sizeof(char *));
-	while ((opt = getopt_long(argc, av, "hqo:", long_opts, NULL)) != -1) {
-		switch (cli_common_option(&c, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			goto out;
-		case CLI_BAD:
-			usage(stderr);
-			goto bad_usage;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(&c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			goto out;
 		case OPT_TRAIN_IMAGES: a.train_images = optarg; break;
 		case OPT_TRAIN_LABELS: a.train_labels = optarg; break;
 		case OPT_TEST_IMAGES: a.test_images = optarg; break;
@@ -470,12 +457,9 @@ int main(int argc, char **argv)
 				goto bad_usage;
 			}
 			break;
-		default:
-			usage(stderr);
-			goto bad_usage;
 		}
 	}
-	if (check_args(&a, argc, av, optind)) {
+	if (check_args(&a, argc, argv, optind)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -516,15 +500,12 @@ int main(int argc, char **argv)
 	if (!c.quiet)
 		printf("%s: %d train, %d valid, %d test, %dx%dx%d, %d classes\n", a.out, d.train.n,
 		       d.valid.n, d.test.n, d.c, d.h, d.w, d.num_classes);
-	if (fflush(stdout)) {
-		error("stdout:");
+	if (cli_flush_stdout() < 0)
 		rc = EXIT_FAIL;
-	}
 out:
 	dataset_free(&d);
 	free(a.train);
 	free(a.test);
-	free(av);
 	return rc;
 bad_usage:
 	rc = EXIT_USAGE;

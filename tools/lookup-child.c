@@ -107,22 +107,12 @@ int main(int argc, char **argv)
 	int opt, rc = EXIT_OK;
 
 	cli_init(&cli, argc, argv, "lookup-child");
-	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, NULL)) != -1) {
-		switch (cli_common_option(&cli, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		case CLI_BAD:
-			return EXIT_USAGE;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(&cli, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			return rc;
 		case OPT_TABLE: table = optarg; break;
 		case 'o': out = optarg; break;
-		default: return EXIT_USAGE; /* getopt printed the one line */
 		}
 	}
 	if (optind == argc) {
@@ -142,7 +132,7 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc && rc == EXIT_OK; i++)
 		rc = lookup_one(t, &s, argv[i], out, &prov);
 	free(t);
-	if (fflush(stdout) != 0)
+	if (cli_flush_stdout() < 0)
 		return EXIT_FAIL;
 	return rc;
 }

@@ -23,21 +23,13 @@ int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = { CLI_COMMON_LONGOPTS, { 0 } };
 	struct cli c;
-	int opt, bad = 0;
+	int opt, rc, bad = 0;
 
 	cli_init(&c, argc, argv, "nas-check");
-	while ((opt = getopt_long(argc, argv, "hq", long_opts, NULL)) != -1) {
-		switch (cli_common_option(&c, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	/* nas-check has no options of its own */
+	while ((opt = cli_next_option(&c, argc, argv, "hq", long_opts, usage, &rc)) != -1)
+		if (opt == CLI_EXIT)
+			return rc;
 	if (optind == argc) {
 		error("no file given");
 		usage(stderr);
@@ -52,5 +44,7 @@ int main(int argc, char **argv)
 		else if (!c.quiet)
 			printf("%s: ok (%s v%d)\n", argv[i], format, version);
 	}
+	if (cli_flush_stdout() < 0)
+		return EXIT_FAIL;
 	return bad ? EXIT_BADINPUT : EXIT_OK;
 }

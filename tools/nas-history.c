@@ -58,24 +58,14 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct cli c;
-	int opt, timing = 0, failed_only = 0, header = 1, n;
+	int opt, rc, timing = 0, failed_only = 0, header = 1, n;
 	struct row *rows;
 
 	cli_init(&c, argc, argv, "nas-history");
-	while ((opt = getopt_long(argc, argv, "hq", long_opts, NULL)) != -1) {
-		switch (cli_common_option(&c, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		case CLI_BAD:
-			usage(stderr);
-			return EXIT_USAGE;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(&c, argc, argv, "hq", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			return rc;
 		case OPT_TIMING:
 			timing = 1;
 			break;
@@ -86,9 +76,6 @@ int main(int argc, char **argv)
 		case OPT_NO_HEADER:
 			header = 0;
 			break;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
 	n = argc - optind;
@@ -117,7 +104,7 @@ int main(int argc, char **argv)
 			       r->failed ? r->reason : "", r->genotype_text);
 	}
 	free(rows);
-	if (fflush(stdout) || ferror(stdout))
-		return error("write error on stdout:") ? EXIT_FAIL : EXIT_FAIL;
+	if (cli_flush_stdout() < 0)
+		return EXIT_FAIL;
 	return EXIT_OK;
 }

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 	struct nb201_table *t;
 	const char *table = NULL, *curve = NULL;
 	double *cv, *ct, *sum_v, *sum_t, *sq_t, mean, sd, start;
-	int opt, li = 0, seeds = 100, bad = 0;
+	int opt, rc, seeds = 100, bad = 0;
 
 	cli_init(&cli, argc, argv, "nb201-search");
 	memset(&sc, 0, sizeof(sc));
@@ -82,19 +82,10 @@ int main(int argc, char **argv)
 	sc.policy.hidden = 32;
 	sc.policy.lr = 0.02;
 	evolution_config_default(&sc.evo);
-	while ((opt = getopt_long(argc, argv, "hq", long_opts, &li)) != -1) {
-		switch (cli_common_option(&cli, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		case CLI_BAD:
-			return EXIT_USAGE;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(&cli, argc, argv, "hq", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			return rc;
 		case OPT_STRATEGY:
 			sc.strategy = strategy_lookup(optarg);
 			if (sc.strategy < 0)
@@ -107,12 +98,10 @@ int main(int argc, char **argv)
 		case OPT_TABLE: table = optarg; break;
 		case OPT_CURVE: curve = optarg; break;
 		case OPT_PCFG:
-			bad |= policy_config_set(&sc.policy, long_opts[li].name, optarg);
+			bad |= policy_config_set(&sc.policy, long_opts[cli.longindex].name, optarg);
 			break;
 		case OPT_POP: bad |= opt_int("population", optarg, 1, 100000, &sc.evo.population); break;
 		case OPT_TOUR: bad |= opt_int("tournament", optarg, 1, 100000, &sc.evo.tournament); break;
-		default:
-			return EXIT_USAGE;  /* getopt printed the one line */
 		}
 		if (bad)
 			return EXIT_USAGE;
@@ -178,5 +167,5 @@ int main(int argc, char **argv)
 	free(sum_v);
 	free(sum_t);
 	free(sq_t);
-	return EXIT_OK;
+	return cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
 }

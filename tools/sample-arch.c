@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	const char *policy_path = NULL, *out = NULL, *space_name = NULL, *save_policy = NULL;
 	char **history_args = NULL, path[4096], text[4096];
 	long count = -1, round = -1, v;
-	int opt, li = 0, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl, rc = EXIT_FAIL;
+	int opt, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl, rc = EXIT_FAIL;
 	uint64_t seed;
 	struct stat st;
 	double dv;
@@ -111,21 +111,12 @@ int main(int argc, char **argv)
 	evolution_config_default(&ec);
 	child_config_default(&cfg);
 	history_args = xcalloc((size_t)argc, sizeof(char *));
-	while ((opt = getopt_long(argc, argv, "hq", long_opts, &li)) != -1) {
+	while ((opt = cli_next_option(&cli, argc, argv, "hq", long_opts, usage, &rc)) != -1) {
 		int bad = 0;
 
-		switch (cli_common_option(&cli, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		case CLI_BAD:
-			return EXIT_USAGE;
-		case CLI_NOT_COMMON:
-			break;
-		}
 		switch (opt) {
+		case CLI_EXIT:
+			return rc;
 		case OPT_COUNT: bad = num("count", optarg, 0, 100000, &count); break;
 		case OPT_ROUND: bad = num("round", optarg, 0, INT32_MAX, &round); break;
 		case OPT_OUT: out = optarg; break;
@@ -147,7 +138,7 @@ int main(int argc, char **argv)
 			bad = num("tournament", optarg, 1, 1000000, &v);
 			ec.tournament = (int)v;
 			break;
-		case OPT_PCFG: bad = policy_config_set(&pc, long_opts[li].name, optarg); break;
+		case OPT_PCFG: bad = policy_config_set(&pc, long_opts[cli.longindex].name, optarg); break;
 		case OPT_CELLS:
 			bad = num("cells", optarg, 1, 64, &v);
 			cfg.macro.cells = (int)v;
@@ -191,8 +182,6 @@ int main(int argc, char **argv)
 			cfg = g.cfg;
 			break;
 		}
-		default:
-			return EXIT_USAGE; /* getopt printed the one line */
 		}
 		if (bad)
 			return EXIT_USAGE;
@@ -322,7 +311,7 @@ out:
 	history_free(hist, nhist);
 	free(members);
 	free(history_args);
-	if (fflush(stdout) != 0)
+	if (cli_flush_stdout() < 0)
 		return EXIT_FAIL;
 	return rc;
 }

@@ -92,20 +92,10 @@ int main(int argc, char **argv)
 	int64_t step;
 
 	cli_init(&c, argc, argv, "score");
-	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, NULL)) != -1) {
-		switch (cli_common_option(&c, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		case CLI_BAD:
-			usage(stderr);
-			return EXIT_USAGE;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(&c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			return rc;
 		case 'o':
 			snprintf(out, sizeof out, "%s", optarg);
 			break;
@@ -139,9 +129,6 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
@@ -185,7 +172,7 @@ int main(int argc, char **argv)
 		if (reward_write(&r, out, &prov) < 0)
 			return EXIT_FAIL;
 		printf("%s\treward 0\tfailed: %s\n", out, r.reason);
-		return EXIT_OK;
+		return cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
 	}
 	if (!gf.has_cells) {
 		error("%s: space '%s' is scored by table lookup (lookup-child), not by score", arch,
@@ -240,7 +227,7 @@ int main(int argc, char **argv)
 			goto out;
 		printf("%s\treward %.4f\taccuracy %.4f\tloss %.4f\tsplit %s\n", out, r.reward, acc,
 		       loss, split);
-		rc = EXIT_OK;
+		rc = cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
 	}
 out:
 	net_free(net);

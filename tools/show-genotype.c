@@ -47,19 +47,10 @@ int main(int argc, char **argv)
 	const char *out = NULL;
 
 	cli_init(&c, argc, argv, "show-genotype");
-	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, NULL)) != -1) {
-		switch (cli_common_option(&c, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		case CLI_BAD:
-			return EXIT_USAGE;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(&c, argc, argv, "hqo:", long_opts, usage, &status)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			return status;
 		case OPT_DARTS:
 			darts = 1;
 			break;
@@ -69,7 +60,7 @@ int main(int argc, char **argv)
 		case OPT_LIST:
 			for (const char *const *n = genotype_builtin_names(); *n; n++)
 				printf("%s\n", *n);
-			return EXIT_OK;
+			return cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
 		case 'o':
 			out = optarg;
 			break;
@@ -113,9 +104,7 @@ int main(int argc, char **argv)
 		}
 		printf("%s\n", text);
 	}
-	if (fflush(stdout) || ferror(stdout)) {
-		error("cannot write the output:");
+	if (cli_flush_stdout() < 0)
 		return EXIT_FAIL;
-	}
 	return status;
 }

@@ -71,20 +71,10 @@ int main(int argc, char **argv)
 	long v;
 
 	cli_init(&c, argc, argv, "train-child");
-	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, NULL)) != -1) {
-		switch (cli_common_option(&c, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		case CLI_BAD:
-			usage(stderr);
-			return EXIT_USAGE;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(&c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			return rc;
 		case 'o':
 			o.out = optarg;
 			break;
@@ -121,9 +111,6 @@ int main(int argc, char **argv)
 		case OPT_DATA:
 			data = optarg;
 			break;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 		continue;
 bad:
@@ -164,6 +151,8 @@ bad:
 		return 4;
 	case TRAIN_STOPPED:
 		return EXIT_REQUEUE;
+	case TRAIN_BADINPUT:
+		return EXIT_BADINPUT;
 	default:
 		return EXIT_FAIL;
 	}

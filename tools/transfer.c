@@ -201,7 +201,8 @@ static int prepare(struct job *j, const char *arch, const struct cli *c)
 	return 0;
 }
 
-/* Evaluate the trained network once on the test split and fill the row. */
+/* Evaluate the trained network once on the test split and fill the row: 0,
+ * TRAIN_ERROR, or TRAIN_BADINPUT when the dataset has no usable test split. */
 static int evaluate_test(struct job *j, const char *arch, int eval_batch, const struct cli *c)
 {
 	char weights[4096], stats[4096];
@@ -210,16 +211,17 @@ static int evaluate_test(struct job *j, const char *arch, int eval_batch, const 
 	struct dataset d;
 	struct net *n;
 	double acc, loss;
-	int rc = -1;
+	int rc = TRAIN_ERROR;
 
 	derived_path(weights, sizeof weights, arch, ".weights.h5");
 	derived_path(stats, sizeof stats, arch, ".stats.h5");
 	if (train_stats_read(stats, &ts) < 0 || netfile_read_genofile(weights, &gf) < 0)
-		return -1;
+		return TRAIN_ERROR;
 	if (dataset_load(gf.cfg.train.data, &d, DS_TEST) < 0)
-		return -1;
+		return TRAIN_BADINPUT;
 	if (d.test.n < 1) {
 		error("%s: no test split to evaluate on", gf.cfg.train.data);
+		rc = TRAIN_BADINPUT;
 		goto out;
 	}
 	n = net_create(&gf.geno, &gf.cfg.macro, eval_batch, NULL);
@@ -228,7 +230,7 @@ static int evaluate_test(struct job *j, const char *arch, int eval_batch, const 
 	if (netfile_read_into(weights, n) == 0) {
 		progress(c, "%s: evaluating once on the test split (%d images)", j->row.name,
 			 d.test.n);
-		rc = evaluate(n, &d, &d.test, eval_batch, c, &acc, &loss);
+		rc = evaluate(n, &d, &d.test, eval_batch, c, &acc, &loss) < 0 ? TRAIN_ERROR : 0;
 	}
 	net_free(n);
 	if (rc < 0)
@@ -274,14 +276,17 @@ static int run_job(struct job *j, const struct train_opts *o, int eval_batch,
 	progress(c, "%s: training %d@%d on %s (train+valid)", j->row.name, j->row.cells,
 		 j->row.penultimate, j->cfg.train.data);
 	rc = train_child_splits(arch, &gf, o, DS_TRAIN | DS_VALID, c);
-	if (rc == TRAIN_STOPPED || rc == TRAIN_ERROR)
+	if (rc == TRAIN_STOPPED || rc == TRAIN_ERROR || rc == TRAIN_BADINPUT)
 		return rc;
 	if (rc == TRAIN_DIVERGED) {
 		derived_path(failed, sizeof failed, arch, ".failed.h5");
 		if (failure_read(failed, j->row.status, sizeof j->row.status, &step) < 0)
 			return TRAIN_ERROR;
-	} else if (evaluate_test(j, arch, eval_batch, c) < 0) {
-		return TRAIN_ERROR;
+	} else {
+		int erc = evaluate_test(j, arch, eval_batch, c);
+
+		if (erc < 0)
+			return erc;
 	}
 	cli_provenance(c, &prov);
 	if (transfer_rows_write(result, &j->row, 1, &prov) < 0)
@@ -324,9 +329,7 @@ static int write_results(const char *out, const struct transfer_row *rows, int n
 	transfer_table_text(rows, n, TRANSFER_MARKDOWN, &text, &len);
 	fwrite(text, 1, len, stdout);
 	free(text);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return error("stdout: write error:");
-	return 0;
+	return cli_flush_stdout();
 }
 
 struct args {
@@ -385,24 +388,14 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 	};
 	struct macro_config *m = &cfg->macro;
 	struct train_config *t = &cfg->train;
-	int opt;
+	int opt, rc;
 	long v;
 	double x;
 
-	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, NULL)) != -1) {
-		switch (cli_common_option(c, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return 1;
-		case CLI_BAD:
-			usage(stderr);
-			return -1;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			return rc == EXIT_OK ? 1 : -1;
 		case 'o':
 			a->out = optarg;
 			break;
@@ -551,9 +544,6 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 			if (parse_long(optarg, 1, 65536, &a->eval_batch) < 0)
 				goto bad;
 			break;
-		default:
-			usage(stderr);
-			return -1;
 		}
 		continue;
 bad:
@@ -718,7 +708,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < njobs; i++)
 			if (selected(&a, jobs[i].row.name))
 				printf("%s\n", jobs[i].row.name);
-		status = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+		status = cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
 		goto out;
 	}
 
@@ -730,6 +720,10 @@ int main(int argc, char **argv)
 		rc = run_job(&jobs[i], &o, (int)a.eval_batch, &c);
 		if (rc == TRAIN_STOPPED) {
 			status = EXIT_REQUEUE;
+			goto out;
+		}
+		if (rc == TRAIN_BADINPUT) {
+			status = EXIT_BADINPUT;
 			goto out;
 		}
 		if (rc == TRAIN_ERROR)

@@ -52,26 +52,17 @@ int main(int argc, char **argv)
 	struct evaluated *ev = NULL;
 	struct policy_config over;
 	const char *in = NULL, *out = NULL, *set_name[32], *set_arg[32];
-	int opt, li = 0, algo = POLICY_PPO, n = 0, nset = 0, foreign = 0, *acts;
+	int opt, rc, algo = POLICY_PPO, n = 0, nset = 0, foreign = 0, *acts;
 	double *rew;
 	uint64_t hash;
 	struct stat sa, sb;
 
 	cli_init(&cli, argc, argv, "update-policy");
 	policy_config_default(&over);
-	while ((opt = getopt_long(argc, argv, "hqo:", long_opts, &li)) != -1) {
-		switch (cli_common_option(&cli, opt, optarg)) {
-		case CLI_HANDLED:
-			continue;
-		case CLI_EXIT_OK:
-			usage(stdout);
-			return EXIT_OK;
-		case CLI_BAD:
-			return EXIT_USAGE;
-		case CLI_NOT_COMMON:
-			break;
-		}
+	while ((opt = cli_next_option(&cli, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
+		case CLI_EXIT:
+			return rc;
 		case OPT_POLICY: in = optarg; break;
 		case 'o': out = optarg; break;
 		case OPT_ALGO:
@@ -82,17 +73,15 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_PCFG:
-			if (!strcmp(long_opts[li].name, "hidden")) {
+			if (!strcmp(long_opts[cli.longindex].name, "hidden")) {
 				error("--hidden cannot change on update (it sets the weight shapes)");
 				return EXIT_USAGE;
 			}
-			if (policy_config_set(&over, long_opts[li].name, optarg) < 0 || nset == 32)
+			if (policy_config_set(&over, long_opts[cli.longindex].name, optarg) < 0 || nset == 32)
 				return EXIT_USAGE;
-			set_name[nset] = long_opts[li].name;
+			set_name[nset] = long_opts[cli.longindex].name;
 			set_arg[nset++] = optarg;
 			break;
-		default:
-			return EXIT_USAGE; /* getopt printed the one line */
 		}
 	}
 	if (!in || !out) {
@@ -146,7 +135,7 @@ int main(int argc, char **argv)
 	free(rew);
 	history_free(ev, n);
 	policy_free(&pol);
-	if (fflush(stdout) != 0)
+	if (cli_flush_stdout() < 0)
 		return EXIT_FAIL;
 	return EXIT_OK;
 }

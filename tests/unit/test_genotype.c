@@ -520,6 +520,15 @@ static void test_config(void)
 	h5_close(&f);
 	ok(rc == 0 && !memcmp(&c, &d, sizeof(c)), "config write/read round trip (uint64 seed, float bn momentum)");
 
+	/* every attribute write fails on a file opened for reading: one line, the first */
+	rc = h5_open(&f, path, "nasnet-c/test", 1);
+	capture_begin();
+	rc |= child_config_write(&f, "/config", &c) < 0 ? 0 : -1;
+	msg = capture_end();
+	h5_close(&f);
+	ok(rc == 0 && one_line_with(msg, "cfg.h5: ") && strstr(msg, "stem"),
+	   "a failing config write stops at the first attribute (one line)");
+
 	c.macro.cells = 0;
 	capture_begin();
 	rc = child_config_check(&c, "x");

@@ -22,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../fixture.h"
 #include "../tap.h"
 #include "genotype.h"
 #include "net.h"
@@ -30,88 +31,6 @@
 #define RTOL 1e-4
 #define ATOL 1e-5
 #define ATOL_STEP 3e-7   /* on w1 - w0: float32 rounding of w1 (|w| < 2) */
-
-struct fx {
-	hid_t g;            /* the case group */
-	const char *name;   /* its name */
-	int bad;            /* a read failed */
-};
-
-static int ival(struct fx *x, const char *attr)
-{
-	int v = 0;
-	hid_t a = H5Aopen(x->g, attr, H5P_DEFAULT);
-
-	if (a < 0 || H5Aread(a, H5T_NATIVE_INT, &v) < 0) {
-		diag("%s: cannot read attribute %s", x->name, attr);
-		x->bad = 1;
-	}
-	if (a >= 0)
-		H5Aclose(a);
-	return v;
-}
-
-static double dval(struct fx *x, const char *attr)
-{
-	double v = 0;
-	hid_t a = H5Aopen(x->g, attr, H5P_DEFAULT);
-
-	if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0) {
-		diag("%s: cannot read attribute %s", x->name, attr);
-		x->bad = 1;
-	}
-	if (a >= 0)
-		H5Aclose(a);
-	return v;
-}
-
-/* string attribute into buf (n bytes); "" on failure */
-static void sval(hid_t g, const char *attr, char *buf, size_t n)
-{
-	hid_t a = H5Aopen(g, attr, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1;
-	hid_t mt = H5Tcopy(H5T_C_S1);
-	size_t sz = t >= 0 ? H5Tget_size(t) : 0;
-
-	buf[0] = 0;
-	if (sz && sz < n && H5Tset_size(mt, sz + 1) >= 0 && H5Aread(a, mt, buf) >= 0)
-		buf[sz] = 0;
-	H5Tclose(mt);
-	if (t >= 0)
-		H5Tclose(t);
-	if (a >= 0)
-		H5Aclose(a);
-}
-
-/* Read dataset `name` of exactly n elements as `type` into a new buffer (zeros on failure). */
-static void *load_as(struct fx *x, const char *name, size_t n, hid_t type, size_t elsz)
-{
-	void *buf = xcalloc(n ? n : 1, elsz);
-	hid_t d = H5Dopen2(x->g, name, H5P_DEFAULT);
-	hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
-	hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-
-	if (d < 0 || np != (hssize_t)n ||
-	    (n && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)) {
-		diag("%s/%s: missing, or %lld elements instead of %zu", x->name, name,
-		     (long long)np, n);
-		x->bad = 1;
-	}
-	if (sp >= 0)
-		H5Sclose(sp);
-	if (d >= 0)
-		H5Dclose(d);
-	return buf;
-}
-
-static float *load(struct fx *x, const char *name, size_t n)
-{
-	return load_as(x, name, n, H5T_NATIVE_FLOAT, sizeof(float));
-}
-
-static int *load_int(struct fx *x, const char *name, size_t n)
-{
-	return load_as(x, name, n, H5T_NATIVE_INT, sizeof(int));
-}
 
 /* n fixed-length strings -> n names of NET_NAME_MAX bytes (empty on failure) */
 static char (*load_names(struct fx *x, const char *name, int n))[NET_NAME_MAX]
@@ -154,12 +73,7 @@ static size_t tensor_size(const struct net *n, int t)
 /* compare got with the fixture dataset `name` (n elements) */
 static void check(struct fx *x, const char *what, const float *got, const char *name, size_t n)
 {
-	char label[200];
-	float *want = load(x, name, n);
-
-	snprintf(label, sizeof(label), "%s: %s", x->name, what);
-	close_arrays(label, got, want, n, RTOL, ATOL);
-	free(want);
+	check_tol(x, what, got, name, n, RTOL, ATOL);
 }
 
 /* The fixture's parameters and buffers mapped onto the net's. */

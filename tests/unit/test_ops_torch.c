@@ -13,6 +13,7 @@
  */
 #include "ops.h"
 #include "util.h"
+#include "../fixture.h"
 #include "../tap.h"
 
 #include <hdf5.h>
@@ -20,65 +21,6 @@
 
 #define RTOL 1e-4
 #define ATOL 2e-5
-
-struct fx {
-	hid_t g;            /* the case group */
-	const char *name;   /* its name */
-	int bad;            /* a read failed */
-};
-
-static int ival(struct fx *x, const char *attr)
-{
-	int v = 0;
-	hid_t a = H5Aopen(x->g, attr, H5P_DEFAULT);
-
-	if (a < 0 || H5Aread(a, H5T_NATIVE_INT, &v) < 0) {
-		diag("%s: cannot read attribute %s", x->name, attr);
-		x->bad = 1;
-	}
-	if (a >= 0)
-		H5Aclose(a);
-	return v;
-}
-
-static double dval(struct fx *x, const char *attr)
-{
-	double v = 0;
-	hid_t a = H5Aopen(x->g, attr, H5P_DEFAULT);
-
-	if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0) {
-		diag("%s: cannot read attribute %s", x->name, attr);
-		x->bad = 1;
-	}
-	if (a >= 0)
-		H5Aclose(a);
-	return v;
-}
-
-/* Read dataset `name` of exactly n elements as `type` into a new buffer (zeros on failure). */
-static void *load_as(struct fx *x, const char *name, size_t n, hid_t type, size_t elsz)
-{
-	void *buf = xcalloc(n ? n : 1, elsz);
-	hid_t d = H5Dopen2(x->g, name, H5P_DEFAULT);
-	hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
-	hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-
-	if (d < 0 || np != (hssize_t)n || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-		diag("%s/%s: missing, or %lld elements instead of %zu", x->name, name,
-		     (long long)np, n);
-		x->bad = 1;
-	}
-	if (sp >= 0)
-		H5Sclose(sp);
-	if (d >= 0)
-		H5Dclose(d);
-	return buf;
-}
-
-static float *load(struct fx *x, const char *name, size_t n)
-{
-	return load_as(x, name, n, H5T_NATIVE_FLOAT, sizeof(float));
-}
 
 static float *zeros(size_t n)
 {
@@ -88,12 +30,7 @@ static float *zeros(size_t n)
 /* compare got with the fixture dataset `name` */
 static void check(struct fx *x, const char *what, const float *got, const char *name, size_t n)
 {
-	char label[160];
-	float *want = load(x, name, n);
-
-	snprintf(label, sizeof(label), "%s: %s", x->name, what);
-	close_arrays(label, got, want, n, RTOL, ATOL);
-	free(want);
+	check_tol(x, what, got, name, n, RTOL, ATOL);
 }
 
 static void case_conv(struct fx *x)
@@ -414,25 +351,6 @@ static int run_case(struct fx *x, const char *kind)
 	return 0;
 }
 
-static int read_kind(hid_t g, char *buf, size_t n)
-{
-	hid_t a = H5Aopen(g, "kind", H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1;
-	hid_t mt = H5Tcopy(H5T_C_S1);
-	size_t sz = t >= 0 ? H5Tget_size(t) : 0;
-	int rc = -1;
-
-	if (sz && sz < n && H5Tset_size(mt, sz + 1) >= 0 && H5Aread(a, mt, buf) >= 0) {
-		buf[sz] = 0;
-		rc = 0;
-	}
-	H5Tclose(mt);
-	if (t >= 0)
-		H5Tclose(t);
-	if (a >= 0)
-		H5Aclose(a);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : "tests/fixtures/ops.h5";
@@ -457,7 +375,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		x.g = H5Gopen2(f, name, H5P_DEFAULT);
-		if (x.g < 0 || read_kind(x.g, kind, sizeof(kind)) < 0) {
+		if (x.g < 0 || sval(x.g, "kind", kind, sizeof(kind)) < 0) {
 			ok(0, "%s: not a group with a 'kind' attribute", name);
 			if (x.g >= 0)
 				H5Gclose(x.g);
