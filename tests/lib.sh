@@ -38,3 +38,26 @@ for path in sys.argv[1:]:
             pass
 PY
 }
+# report STATUS DESCRIPTION: a test point from an exit status
+report() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+# expect STATUS DESCRIPTION CMD...: exit status STATUS; stdout/stderr kept in $tmp/out, $tmp/err
+expect() {
+	local want=$1 desc=$2 rc
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" = "$want" ]
+	report $? "$desc (exit $rc)"
+	[ "$rc" = "$want" ] || sed 's/^/# /' "$tmp/err"
+}
+# one_line_err SUBSTRING DESCRIPTION: stderr is one line holding SUBSTRING
+one_line_err() {
+	local rc
+	[ "$(wc -l <"$tmp/err")" = 1 ] && grep -qF -- "$1" "$tmp/err"
+	rc=$?
+	report $rc "$2"
+	[ $rc = 0 ] || sed 's/^/# /' "$tmp/err"
+}

@@ -4,33 +4,9 @@
 # through the command line, writing a genotype file, and bad input (bad
 # text, missing file, foreign HDF5, files edited into inconsistency) giving
 # one line and exit 3.
-set -u
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 sg=bin/show-genotype
 py=/usr/bin/python3
-tmp=$(mktemp -d /tmp/nasnet-t0200.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-
-report() { # report OK DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-# expect STATUS DESCRIPTION CMD...: exit status STATUS; stdout/stderr kept in $tmp/out, $tmp/err
-expect() {
-	local want=$1 desc=$2 rc
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	[ "$rc" = "$want" ]
-	report $? "$desc (exit $rc)"
-	[ "$rc" = "$want" ] || sed 's/^/# /' "$tmp/err"
-}
-one_line_err() { # one_line_err SUBSTRING DESCRIPTION
-	[ "$(wc -l <"$tmp/err")" = 1 ] && grep -qF -- "$1" "$tmp/err"
-	report $? "$2"
-	[ "$(wc -l <"$tmp/err")" = 1 ] && grep -qF -- "$1" "$tmp/err" || sed 's/^/# /' "$tmp/err"
-}
 skip() { n=$((n + 1)); echo "ok $n # skip $1"; }
 
 expect 0 "--help" $sg --help

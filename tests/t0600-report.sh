@@ -5,34 +5,8 @@
 # on one plot (RUNS=), and failures (no history.tsv, foreign table, a genotype
 # draw-cell rejects) giving one line, the documented exit status and no
 # partial output.
-set -u
-cd "$(dirname "$0")/.." || exit 1
+. "$(dirname "$0")/lib.sh"
 dc=bin/draw-cell
-tmp=$(mktemp -d /tmp/nasnet-t0600.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-
-report() { # report OK DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-# expect STATUS DESCRIPTION CMD...: exit status STATUS; stdout/stderr kept in $tmp/out, $tmp/err
-expect() {
-	local want=$1 desc=$2 rc
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	[ "$rc" = "$want" ]
-	report $? "$desc (exit $rc)"
-	[ "$rc" = "$want" ] || sed 's/^/# /' "$tmp/err"
-}
-one_line_err() { # one_line_err SUBSTRING DESCRIPTION
-	local rc
-	[ "$(wc -l <"$tmp/err")" = 1 ] && grep -qF -- "$1" "$tmp/err"
-	rc=$?
-	report $rc "$2"
-	[ $rc = 0 ] || sed 's/^/# /' "$tmp/err"
-}
 # svg_count CLASS FILE: elements of that class in dot's SVG output
 svg_count() { grep -c "class=\"$1\"" "$2"; }
 is_png() { [ -s "$1" ] && [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
