@@ -13,7 +13,8 @@ if [ -f "$run/history.tsv" ]; then
 fi
 eta=?
 if [ -f "$run/timing.tsv" ] && [ "$done_rounds" -gt 0 ] && [ "$rounds_target" != "?" ]; then
-	start=$(sed -n 's/^SOURCE_DATE_EPOCH=//p' "$run/settings")
+	# wall time per round from the files' times (SOURCE_DATE_EPOCH may be fixed)
+	start=$(stat -c %Y "$run/settings")
 	now=$(date +%s)
 	left=$((rounds_target - done_rounds))
 	eta=$(( (now - start) * left / done_rounds ))
