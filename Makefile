@@ -80,9 +80,12 @@ FORCE:
 
 build/obj/lib/h5io.o build/obj/lib/cli.o: build/gitrev.h
 
+# Objects and binaries are written under a temporary name and renamed, so a
+# second make running at the same time (tests start `make search`, which
+# depends on `all`) never reads a half-written file.
 build/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $(@:.o=.d) -MT $@ -c -o $@.tmp.$$$$ $< && mv $@.tmp.$$$$ $@
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -90,11 +93,11 @@ $(LIBA): $(LIB_OBJ)
 
 bin/%: build/obj/tools/%.o $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< $(LIBA) $(LDLIBS_ALL)
+	$(CC) -o $@.tmp.$$$$ $< $(LIBA) $(LDLIBS_ALL) && mv $@.tmp.$$$$ $@
 
 build/tests/%: build/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< $(LIBA) $(LDLIBS_ALL)
+	$(CC) -o $@.tmp.$$$$ $< $(LIBA) $(LDLIBS_ALL) && mv $@.tmp.$$$$ $@
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_SRC:%.c=build/obj/%.d) $(UNIT_SRC:%.c=build/obj/%.d)
 
