@@ -11,9 +11,14 @@
 # speedups. Networks: NASNet-A N=1 F=8 and N=2 F=16 and DARTS-V2 N=1 F=8 on
 # 1x28x28, batch 64, written by bin/build-net (seed 1).
 #
+# Last, the search-level figure: one round of the default `make search`
+# (default child settings, JOBS=2, BENCH_SEARCH_CHILDREN children) in a
+# scratch run folder, timed, printed as children trained per hour.
+#
 # Environment: BENCH_WARMUP (2), BENCH_REPEAT (5), BENCH_THREADS ("1 2"),
 # BENCH_NETS ("nasnet-a:1:8 nasnet-a:2:16 darts-v2:1:8"), BENCH_MODES
-# ("train eval"), BENCH_DIR (build/bench/run).
+# ("train eval"), BENCH_DIR (build/bench/run), BENCH_SEARCH_CHILDREN (4; 0
+# skips the search figure).
 set -eu -o pipefail
 
 PY=/usr/bin/python3
@@ -78,3 +83,16 @@ for key in "${!CIPS[@]}"; do
 		;;
 	esac
 done | sort
+
+SEARCH_CHILDREN=${BENCH_SEARCH_CHILDREN:-4}
+if [ "$SEARCH_CHILDREN" -gt 0 ]; then
+	run=$DIR/search
+	rm -rf "$run"
+	make -s --no-print-directory data/fashion-mnist.h5 >/dev/null   # not timed
+	t0=$(date +%s.%N)
+	make -s --no-print-directory search RUN="$run" ROUNDS=1 CHILDREN="$SEARCH_CHILDREN" JOBS=2 \
+		>"$DIR/search.log" 2>&1 || { echo "bench: the search round failed, see $DIR/search.log" >&2; exit 1; }
+	t1=$(date +%s.%N)
+	awk -v n="$SEARCH_CHILDREN" -v a="$t0" -v b="$t1" 'BEGIN {
+		printf "bench: search default children (N=1 F=8, 1 epoch on 5,000 images, JOBS=2): %d in %.0f s = %.0f children/hour\n", n, b - a, n * 3600 / (b - a) }'
+fi

@@ -126,9 +126,15 @@ void cli_provenance(const struct cli *c, struct provenance *p)
 	p->threads = c->threads;
 }
 
+/*
+ * The kernels split the batch over OpenMP threads and call OpenBLAS from each
+ * of them, so OpenBLAS itself stays single-threaded: its own pool spinning
+ * next to OpenMP's on the same cores costs more than its threading gains on
+ * the small gemms of one image.
+ */
 void cli_apply_threads(const struct cli *c)
 {
-	openblas_set_num_threads(c->threads);
+	openblas_set_num_threads(1);
 	omp_set_num_threads(c->threads);
 }
 

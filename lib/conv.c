@@ -7,13 +7,20 @@
  * A 1x1 stride-1 convolution (never padded) multiplies the NCHW planes
  * directly, with no copy. Backward reuses the same buffer: first
  * dw += dout_n . col^T, then dcol = w^T . dout_n scattered back by col2im.
- * Images are processed in order and OpenBLAS owns the threading, so results
- * are deterministic for a given thread count. conv2d_*_ref are the naive
- * seven-loop oracles (double accumulation) used by the tests.
+ *
+ * Threads split the batch (OpenBLAS runs single-threaded inside: the gemms
+ * of one image are too small for BLAS threading to pay, and two thread pools
+ * on two cores would fight). Thread t owns a static slice of the images and
+ * a workspace slot: the output and input gradient of each image are computed
+ * by one thread, so they do not depend on the thread count; the weight
+ * gradient is summed per thread and the partial sums are added in thread
+ * order, so it is deterministic for a given thread count. conv2d_*_ref are
+ * the naive seven-loop oracles (double accumulation) used by the tests.
  */
 #include "ops.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
 
 static int same_out(int in, int s)
@@ -57,11 +64,30 @@ static int is_pointwise(const struct conv_shape *s)
 	       s->pl == 0 && s->OH == s->H && s->OW == s->W;
 }
 
-size_t conv2d_workspace(const struct conv_shape *s)
+/* one thread's slot: the col buffer (unless pointwise) and a weight-gradient partial */
+static size_t slot_floats(const struct conv_shape *s)
 {
-	if (is_pointwise(s))
-		return 0;
-	return (size_t)s->C * s->kh * s->kw * s->OH * s->OW;
+	size_t col = is_pointwise(s) ? 0 : (size_t)s->C * s->kh * s->kw * s->OH * s->OW;
+	size_t dw = (size_t)s->K * s->C * s->kh * s->kw;
+
+	return col + dw;
+}
+
+size_t conv2d_workspace(const struct conv_shape *s, int threads)
+{
+	return slot_floats(s) * (size_t)(threads > 1 ? threads : 1);
+}
+
+/* threads to use: at most `threads` (the workspace slots), the OpenMP limit and N */
+int ops_batch_threads(int threads, int N)
+{
+	int t = omp_get_max_threads();
+
+	if (t > threads)
+		t = threads;
+	if (t > N)
+		t = N;
+	return t > 1 ? t : 1;
 }
 
 /*
@@ -86,9 +112,7 @@ static void im2col(float *restrict col, const float *restrict in, const struct c
 	const int C = s->C, H = s->H, W = s->W, OH = s->OH, OW = s->OW;
 	const int kh = s->kh, kw = s->kw, sh = s->sh, sw = s->sw, dil = s->dil;
 	const int rows = C * kh * kw;
-	const int par = (size_t)rows * OH * OW >= OPS_PAR_MIN;
 
-#pragma omp parallel for schedule(static) if (par)
 	for (int r = 0; r < rows; r++) {
 		int c = r / (kh * kw), ky = r / kw % kh, kx = r % kw;
 		const float *plane = in + (size_t)c * H * W;
@@ -116,14 +140,12 @@ static void im2col(float *restrict col, const float *restrict in, const struct c
 	}
 }
 
-/* din (C, H, W) += col2im(dcol (C*kh*kw, OH*OW)); one thread per input plane. */
+/* din (C, H, W) += col2im(dcol (C*kh*kw, OH*OW)) */
 static void col2im_add(float *restrict din, const float *restrict col, const struct conv_shape *s)
 {
 	const int C = s->C, H = s->H, W = s->W, OH = s->OH, OW = s->OW;
 	const int kh = s->kh, kw = s->kw, sh = s->sh, sw = s->sw, dil = s->dil;
-	const int par = (size_t)C * kh * kw * OH * OW >= OPS_PAR_MIN;
 
-#pragma omp parallel for schedule(static) if (par)
 	for (int c = 0; c < C; c++) {
 		float *plane = din + (size_t)c * H * W;
 
@@ -149,10 +171,11 @@ static void col2im_add(float *restrict din, const float *restrict col, const str
 }
 
 void conv2d_forward(float *out, const float *in, const float *w, const struct conv_shape *s,
-		    float *work)
+		    float *work, int threads)
 {
 	const int K = s->K, CKK = s->C * s->kh * s->kw, P = s->OH * s->OW;
 	const size_t in_sz = (size_t)s->C * s->H * s->W, out_sz = (size_t)K * P;
+	const int T = ops_batch_threads(threads, s->N);
 
 	if (!out_sz)
 		return;
@@ -160,55 +183,99 @@ void conv2d_forward(float *out, const float *in, const float *w, const struct co
 		memset(out, 0, sizeof(*out) * out_sz * s->N);
 		return;
 	}
-	for (int n = 0; n < s->N; n++) {
-		const float *in_n = in + n * in_sz;   /* (C, H, W) */
-		float *out_n = out + n * out_sz;      /* (K, OH*OW) */
-		const float *col = in_n;
+#pragma omp parallel num_threads(T) if (T > 1)
+	{
+		float *col = work + slot_floats(s) * (size_t)omp_get_thread_num();
 
-		if (!is_pointwise(s)) {
-			im2col(work, in_n, s);
-			col = work;
+#pragma omp for schedule(static)
+		for (int n = 0; n < s->N; n++) {
+			const float *in_n = in + n * in_sz;   /* (C, H, W) */
+			const float *b = in_n;
+
+			if (!is_pointwise(s)) {
+				im2col(col, in_n, s);
+				b = col;
+			}
+			/* out_n (K, P) = w (K, CKK) . b (CKK, P) */
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, K, P, CKK, 1.0f, w,
+				    CKK, b, P, 0.0f, out + n * out_sz, P);
 		}
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, K, P, CKK, 1.0f, w, CKK,
-			    col, P, 0.0f, out_n, P);
 	}
 }
 
+/* Thread t's images: the same static split as `omp for schedule(static)`. */
+static void my_images(int *lo, int *hi, int N, int T, int t)
+{
+	int q = N / T, r = N % T;
+
+	*lo = t * q + (t < r ? t : r);
+	*hi = *lo + q + (t < r);
+}
+
 void conv2d_backward(float *din, float *dw, const float *dout, const float *in, const float *w,
-		     const struct conv_shape *s, float *work)
+		     const struct conv_shape *s, float *work, int threads)
 {
 	const int K = s->K, CKK = s->C * s->kh * s->kw, P = s->OH * s->OW;
 	const size_t in_sz = (size_t)s->C * s->H * s->W, out_sz = (size_t)K * P;
+	const size_t slot = slot_floats(s), nw = (size_t)K * CKK;
 	const int pw = is_pointwise(s);
+	const int T = ops_batch_threads(threads, s->N);
 
 	if (!out_sz || !CKK)   /* (BLAS rejects zero leading dimensions) */
 		return;
-	for (int n = 0; n < s->N; n++) {
-		const float *in_n = in + n * in_sz;
-		const float *dout_n = dout + n * out_sz;   /* (K, OH*OW) */
+#pragma omp parallel num_threads(T) if (T > 1)
+	{
+		const int t = omp_get_thread_num();
+		float *col = work + slot * (size_t)t;
+		/* thread 0 adds straight into dw; the others into their slot, summed below */
+		float *part = t == 0 ? dw : col + slot - nw;
+		int lo, hi;
 
-		if (dw) {
-			const float *col = in_n;
+		my_images(&lo, &hi, s->N, T, t);
+		for (int n = lo; n < hi; n++) {
+			const float *in_n = in + n * in_sz;
+			const float *dout_n = dout + n * out_sz;   /* (K, OH*OW) */
 
-			if (!pw) {
-				im2col(work, in_n, s);
-				col = work;
+			if (dw) {
+				const float *b = in_n;
+
+				if (!pw) {
+					im2col(col, in_n, s);
+					b = col;
+				}
+				/* part (K, CKK) (+)= dout_n (K, P) . b^T (P, CKK) */
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, K, CKK, P, 1.0f,
+					    dout_n, P, b, P, t == 0 || n > lo ? 1.0f : 0.0f, part, CKK);
 			}
-			/* dw (K, CKK) += dout_n (K, P) . col^T (P, CKK) */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, K, CKK, P, 1.0f, dout_n,
-				    P, col, P, 1.0f, dw, CKK);
-		}
-		if (din) {
-			float *din_n = din + n * in_sz;
+			if (din) {
+				float *din_n = din + n * in_sz;
 
-			if (pw) {
-				/* din_n (C, HW) += w^T (C, K) . dout_n (K, HW) */
-				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, K, 1.0f,
-					    w, CKK, dout_n, P, 1.0f, din_n, P);
-			} else {
-				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, K, 1.0f,
-					    w, CKK, dout_n, P, 0.0f, work, P);
-				col2im_add(din_n, work, s);
+				if (pw) {
+					/* din_n (C, HW) += w^T (C, K) . dout_n (K, HW) */
+					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, K,
+						    1.0f, w, CKK, dout_n, P, 1.0f, din_n, P);
+				} else {
+					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, K,
+						    1.0f, w, CKK, dout_n, P, 0.0f, col, P);
+					col2im_add(din_n, col, s);
+				}
+			}
+		}
+		if (dw && T > 1) {
+			/* dw += the other threads' partials, in thread order, split over dw */
+#pragma omp barrier
+#pragma omp for schedule(static)
+			for (size_t i = 0; i < nw; i++) {
+				float acc = dw[i];
+
+				for (int u = 1; u < T; u++) {
+					int ulo, uhi;
+
+					my_images(&ulo, &uhi, s->N, T, u);
+					if (uhi > ulo)
+						acc += work[slot * (size_t)u + slot - nw + i];
+				}
+				dw[i] = acc;
 			}
 		}
 	}

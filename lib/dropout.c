@@ -38,11 +38,15 @@ void dropout_backward(float *din, const float *dout, const float *mask, size_t n
 void droppath_forward(float *out, float *mask, const float *in, int N, size_t per, float keep,
 		      struct rng *r)
 {
+	/* the draws in example order, then the scaling (any thread count) */
+	for (int n = 0; n < N; n++)
+		mask[n] = keep >= 1.0f ? 1.0f : keep_mask(r, keep);
+#pragma omp parallel for schedule(static) if (per * N >= OPS_PAR_MIN)
 	for (int n = 0; n < N; n++) {
 		const float *x = in + (size_t)n * per;
 		float *y = out + (size_t)n * per;
 
-		mask[n] = keep >= 1.0f ? 1.0f : keep_mask(r, keep);
+#pragma omp simd
 		for (size_t i = 0; i < per; i++)
 			y[i] = x[i] * mask[n];
 	}
@@ -52,10 +56,12 @@ void droppath_backward(float *din, const float *dout, const float *mask, int N, 
 {
 	if (!din)
 		return;
+#pragma omp parallel for schedule(static) if (per * N >= OPS_PAR_MIN)
 	for (int n = 0; n < N; n++) {
 		const float *g = dout + (size_t)n * per;
 		float *dx = din + (size_t)n * per;
 
+#pragma omp simd
 		for (size_t i = 0; i < per; i++)
 			dx[i] += g[i] * mask[n];
 	}

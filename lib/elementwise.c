@@ -3,7 +3,8 @@
  * backward of add and identity), channel concatenation and global average
  * pooling, over NCHW floats. Every backward accumulates (+=). All loops are
  * element-independent or reduce in a fixed order, so results are exact and
- * deterministic.
+ * deterministic, and the same for any thread count: threads take static
+ * slices of the elements (or of the images) above OPS_PAR_MIN elements.
  */
 #include "ops.h"
 #include "simd.h"
@@ -13,7 +14,7 @@
 SIMD_CLONES
 void relu_forward(float *out, const float *in, size_t n)
 {
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= OPS_PAR_MIN)
 	for (size_t i = 0; i < n; i++)
 		out[i] = in[i] > 0 ? in[i] : 0;
 }
@@ -23,7 +24,7 @@ void relu_backward(float *din, const float *dout, const float *in, size_t n)
 {
 	if (!din)
 		return;
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= OPS_PAR_MIN)
 	for (size_t i = 0; i < n; i++)
 		din[i] += in[i] > 0 ? dout[i] : 0;
 }
@@ -31,7 +32,7 @@ void relu_backward(float *din, const float *dout, const float *in, size_t n)
 SIMD_CLONES
 void add_forward(float *out, const float *a, const float *b, size_t n)
 {
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= OPS_PAR_MIN)
 	for (size_t i = 0; i < n; i++)
 		out[i] = a[i] + b[i];
 }
@@ -39,7 +40,7 @@ void add_forward(float *out, const float *a, const float *b, size_t n)
 SIMD_CLONES
 void accumulate(float *y, const float *x, size_t n)
 {
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= OPS_PAR_MIN)
 	for (size_t i = 0; i < n; i++)
 		y[i] += x[i];
 }
@@ -51,6 +52,7 @@ void concat_forward(float *out, const float *const *in, const int *C, int k, int
 
 	for (int i = 0; i < k; i++)
 		total += (size_t)C[i];
+#pragma omp parallel for schedule(static) if (total * HW * N >= OPS_PAR_MIN)
 	for (int n = 0; n < N; n++) {
 		float *o = out + (size_t)n * total * HW;
 
@@ -70,14 +72,20 @@ void concat_backward(float *const *din, const float *dout, const int *C, int k, 
 
 	for (int i = 0; i < k; i++)
 		total += (size_t)C[i];
+#pragma omp parallel for schedule(static) if (total * HW * N >= OPS_PAR_MIN)
 	for (int n = 0; n < N; n++) {
 		const float *g = dout + (size_t)n * total * HW;
 
 		for (int i = 0; i < k; i++) {
 			size_t sz = (size_t)C[i] * HW;
 
-			if (din[i])
-				accumulate(din[i] + n * sz, g, sz);
+			if (din[i]) {
+				float *d = din[i] + n * sz;
+
+#pragma omp simd
+				for (size_t j = 0; j < sz; j++)
+					d[j] += g[j];
+			}
 			g += sz;
 		}
 	}
@@ -86,6 +94,7 @@ void concat_backward(float *const *din, const float *dout, const int *C, int k, 
 /* out (N, C) = mean over HW of in (N, C, HW), summed in double */
 void gap_forward(float *out, const float *in, int N, int C, int HW)
 {
+#pragma omp parallel for schedule(static) if ((size_t)N * C * HW >= OPS_PAR_MIN)
 	for (size_t p = 0; p < (size_t)N * C; p++) {
 		const float *x = in + p * HW;
 		double acc = 0;
@@ -101,6 +110,7 @@ void gap_backward(float *din, const float *dout, int N, int C, int HW)
 {
 	if (!din)
 		return;
+#pragma omp parallel for schedule(static) if ((size_t)N * C * HW >= OPS_PAR_MIN)
 	for (size_t p = 0; p < (size_t)N * C; p++) {
 		float v = dout[p] / HW;
 		float *dx = din + p * HW;

@@ -12,15 +12,26 @@
  * zero pad. Each path gathers its subsampled planes (C, OH*OW) into `work`
  * and calls cblas_sgemm; backward reuses the buffer for dw (with the gather)
  * and then for the gathered input gradient, which is scattered back.
+ * Threads split the batch as in conv.c: one workspace slot per thread (the
+ * gather buffer and partial weight gradients summed in thread order), so
+ * results are deterministic for a given thread count.
  * factorized_reduce_*_ref are the naive oracles.
  */
 #include "ops.h"
 
 #include <cblas.h>
+#include <omp.h>
 
-size_t factorized_reduce_workspace(int N, int C, int H, int W, int F)
+/* one thread's slot: gather buffer (C, P), then partial dw1 and dw2 (F/2, C) each */
+static size_t slot_floats(int C, int H, int W, int F)
 {
-	return (size_t)C * ((H + 1) / 2) * ((W + 1) / 2);
+	return (size_t)C * ((H + 1) / 2) * ((W + 1) / 2) + 2 * (size_t)(F / 2) * C;
+}
+
+size_t factorized_reduce_workspace(int N, int C, int H, int W, int F, int threads)
+{
+	(void)N;
+	return slot_floats(C, H, W, F) * (size_t)(threads > 1 ? threads : 1);
 }
 
 /* g (C, OH*OW) = in_n (C, H, W) at rows 2*oy+q, columns 2*ox+q, zero outside */
@@ -66,44 +77,83 @@ static void scatter_add(float *restrict din_n, const float *restrict g, int C, i
 }
 
 void factorized_reduce_forward(float *out, const float *in, const float *w1, const float *w2,
-			       int N, int C, int H, int W, int F, float *work)
+			       int N, int C, int H, int W, int F, float *work, int threads)
 {
 	const int P = ((H + 1) / 2) * ((W + 1) / 2), F2 = F / 2;
+	const int T = ops_batch_threads(threads, N);
 
-	for (int n = 0; n < N; n++) {
-		const float *in_n = in + (size_t)n * C * H * W;
-		float *out_n = out + (size_t)n * F * P;   /* (F, P) */
+#pragma omp parallel num_threads(T) if (T > 1)
+	{
+		float *g = work + slot_floats(C, H, W, F) * (size_t)omp_get_thread_num();
 
-		for (int q = 0; q < 2; q++) {
-			gather(work, in_n, C, H, W, q);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, F2, P, C, 1.0f,
-				    q ? w2 : w1, C, work, P, 0.0f, out_n + (size_t)q * F2 * P, P);
+#pragma omp for schedule(static)
+		for (int n = 0; n < N; n++) {
+			const float *in_n = in + (size_t)n * C * H * W;
+			float *out_n = out + (size_t)n * F * P;   /* (F, P) */
+
+			for (int q = 0; q < 2; q++) {
+				gather(g, in_n, C, H, W, q);
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, F2, P, C, 1.0f,
+					    q ? w2 : w1, C, g, P, 0.0f, out_n + (size_t)q * F2 * P, P);
+			}
 		}
 	}
 }
 
 void factorized_reduce_backward(float *din, float *dw1, float *dw2, const float *dout,
 				const float *in, const float *w1, const float *w2, int N, int C,
-				int H, int W, int F, float *work)
+				int H, int W, int F, float *work, int threads)
 {
 	const int P = ((H + 1) / 2) * ((W + 1) / 2), F2 = F / 2;
+	const size_t slot = slot_floats(C, H, W, F), nw = (size_t)F2 * C;
+	const int T = ops_batch_threads(threads, N);
 
-	for (int n = 0; n < N; n++) {
-		const float *in_n = in + (size_t)n * C * H * W;
+#pragma omp parallel num_threads(T) if (T > 1)
+	{
+		const int t = omp_get_thread_num();
+		float *buf = work + slot * (size_t)t;
+		float *part[2] = { buf + slot - 2 * nw, buf + slot - nw };
+		int first = 1;
 
-		for (int q = 0; q < 2; q++) {
-			const float *g = dout + ((size_t)n * F + (size_t)q * F2) * P;   /* (F/2, P) */
+		if (t == 0) {   /* thread 0 adds straight into the gradients */
+			part[0] = dw1;
+			part[1] = dw2;
+		}
+#pragma omp for schedule(static)
+		for (int n = 0; n < N; n++) {
+			const float *in_n = in + (size_t)n * C * H * W;
+
+			for (int q = 0; q < 2; q++) {
+				const float *g = dout + ((size_t)n * F + (size_t)q * F2) * P;   /* (F/2, P) */
+				const float *w = q ? w2 : w1;
+
+				if (q ? dw2 : dw1) {   /* dw (F/2, C) (+)= g (F/2, P) . gathered^T (P, C) */
+					gather(buf, in_n, C, H, W, q);
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, F2, C, P,
+						    1.0f, g, P, buf, P, t == 0 || !first ? 1.0f : 0.0f,
+						    part[q], C);
+				}
+				if (din) {  /* gathered grad (C, P) = w^T (C, F/2) . g (F/2, P) */
+					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, P, F2,
+						    1.0f, w, C, g, P, 0.0f, buf, P);
+					scatter_add(din + (size_t)n * C * H * W, buf, C, H, W, q);
+				}
+			}
+			first = 0;
+		}
+		/* (the implicit barrier of the loop above: every partial is complete) */
+		for (int q = 0; q < 2 && T > 1; q++) {
 			float *dw = q ? dw2 : dw1;
 
-			if (dw) {   /* dw (F/2, C) += g (F/2, P) . gathered^T (P, C) */
-				gather(work, in_n, C, H, W, q);
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, F2, C, P, 1.0f, g,
-					    P, work, P, 1.0f, dw, C);
-			}
-			if (din) {  /* gathered grad (C, P) = w^T (C, F/2) . g (F/2, P) */
-				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, P, F2, 1.0f,
-					    q ? w2 : w1, C, g, P, 0.0f, work, P);
-				scatter_add(din + (size_t)n * C * H * W, work, C, H, W, q);
+			if (!dw)
+				continue;
+#pragma omp for schedule(static)
+			for (size_t i = 0; i < nw; i++) {
+				float acc = dw[i];
+
+				for (int u = 1; u < T; u++)
+					acc += work[slot * (size_t)u + slot - (2 - q) * nw + i];
+				dw[i] = acc;
 			}
 		}
 	}

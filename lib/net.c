@@ -13,6 +13,7 @@
 #include "net.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,45 +424,57 @@ void net_init_params(struct net *n, struct rng *r)
 	bn_defaults(n);
 }
 
-static size_t step_workspace(const struct net *n, const struct net_step *s, int B)
+static size_t step_workspace(const struct net *n, const struct net_step *s, int B, int T)
 {
 	struct conv_shape c = s->cs;
 
 	c.N = B;
 	if (s->kind == STEP_CONV)
-		return conv2d_workspace(&c);
+		return conv2d_workspace(&c, T);
 	if (s->kind == STEP_FACTRED)
-		return factorized_reduce_workspace(B, c.C, c.H, c.W, n->tensors[s->out].C);
+		return factorized_reduce_workspace(B, c.C, c.H, c.W, n->tensors[s->out].C, T);
 	return 0;
 }
 
-void net_set_batch(struct net *n, int batch)
+/* (re)allocate the workspace for `batch` examples and T threads */
+static void alloc_work(struct net *n, int batch, int T)
 {
 	size_t work = 0;
-	int K = n->macro.classes;
 
-	net_alloc_params(n);
-	if (batch <= n->cap_batch) {
-		n->batch = batch;
-		return;
-	}
 	for (int i = 0; i < n->nsteps; i++) {
-		size_t w = step_workspace(n, &n->steps[i], batch);
+		size_t w = step_workspace(n, &n->steps[i], batch, T);
 
 		if (w > work)
 			work = w;
 	}
+	free(n->work);
+	n->work = xalloc_aligned(sizeof(float) * (work + 1));
+	n->work_floats = work;
+	n->work_threads = T;
+}
+
+void net_set_batch(struct net *n, int batch)
+{
+	int K = n->macro.classes;
+	/* workspace slots for the batch-split kernels: the threads OpenMP would use now */
+	int T = omp_get_max_threads();
+
+	net_alloc_params(n);
+	if (batch <= n->cap_batch) {
+		if (T > n->work_threads)
+			alloc_work(n, n->cap_batch, T);
+		n->batch = batch;
+		return;
+	}
 	free(n->act);
 	free(n->dact);
 	free(n->save);
-	free(n->work);
 	free(n->probs);
 	free(n->aux_probs);
 	n->act = xalloc_aligned(sizeof(float) * (n->act_per_example * (size_t)batch + 1));
 	n->dact = xalloc_aligned(sizeof(float) * (n->grad_per_example * (size_t)batch + 1));
 	n->save = xalloc_aligned(sizeof(float) * (n->save_per_example * (size_t)batch + 1));
-	n->work = xalloc_aligned(sizeof(float) * (work + 1));
-	n->work_floats = work;
+	alloc_work(n, batch, T > n->work_threads ? T : n->work_threads);
 	n->probs = xalloc_aligned(sizeof(float) * ((size_t)K * (size_t)batch + 1));
 	n->aux_probs = xalloc_aligned(sizeof(float) * ((size_t)K * (size_t)batch + 1));
 	n->cap_batch = n->batch = batch;
@@ -520,7 +533,7 @@ static void step_forward(struct net *n, const struct net_step *s, int train, flo
 	c.N = B;
 	switch (s->kind) {
 	case STEP_CONV:
-		conv2d_forward(out, in, P(s->p[0]), &c, n->work);
+		conv2d_forward(out, in, P(s->p[0]), &c, n->work, n->work_threads);
 		break;
 	case STEP_DWCONV:
 		depthwise_forward(out, in, P(s->p[0]), &c);
@@ -561,7 +574,7 @@ static void step_forward(struct net *n, const struct net_step *s, int train, flo
 		break;
 	case STEP_FACTRED:
 		factorized_reduce_forward(out, in, P(s->p[0]), P(s->p[1]), B, ti->C, ti->H, ti->W,
-					  to->C, n->work);
+					  to->C, n->work, n->work_threads);
 		break;
 	case STEP_GAP:
 		gap_forward(out, in, B, ti->C, ti->H * ti->W);
@@ -637,7 +650,7 @@ static void step_backward(struct net *n, const struct net_step *s)
 		din = NULL;
 	switch (s->kind) {
 	case STEP_CONV:
-		conv2d_backward(din, DP(s->p[0]), dout, in, P(s->p[0]), &c, n->work);
+		conv2d_backward(din, DP(s->p[0]), dout, in, P(s->p[0]), &c, n->work, n->work_threads);
 		break;
 	case STEP_DWCONV:
 		depthwise_backward(din, DP(s->p[0]), dout, in, P(s->p[0]), &c);
@@ -672,7 +685,8 @@ static void step_backward(struct net *n, const struct net_step *s)
 		break;
 	case STEP_FACTRED:
 		factorized_reduce_backward(din, DP(s->p[0]), DP(s->p[1]), dout, in, P(s->p[0]),
-					   P(s->p[1]), B, ti->C, ti->H, ti->W, to->C, n->work);
+					   P(s->p[1]), B, ti->C, ti->H, ti->W, to->C, n->work,
+					   n->work_threads);
 		break;
 	case STEP_GAP:
 		gap_backward(din, dout, B, ti->C, ti->H * ti->W);

@@ -160,6 +160,7 @@ struct net {
 	float *probs, *aux_probs;   /* (B, classes) */
 	int batch, cap_batch;
 	size_t work_floats;
+	int work_threads;           /* workspace slots (threads) of `work` */
 
 	/* run state */
 	const int32_t *labels;

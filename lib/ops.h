@@ -50,14 +50,20 @@ void conv_shape_valid(struct conv_shape *s, int N, int C, int H, int W, int K,
 		      int kh, int kw, int sh, int sw);
 
 /* ---- convolution (im2col / direct + cblas_sgemm; 1x1 stride 1 without im2col) ---- */
-/* floats of scratch space conv2d_* needs (may be 0) */
-size_t conv2d_workspace(const struct conv_shape *s);
+/*
+ * Floats of scratch space conv2d_* need to run with up to `threads` threads
+ * (one slot each). The batch is split over min(threads, OpenMP's limit, N)
+ * threads; OpenBLAS must be single-threaded (cli_apply_threads sees to it).
+ */
+size_t conv2d_workspace(const struct conv_shape *s, int threads);
 /* out (N,K,OH,OW) = conv(in (N,C,H,W), w (K,C,kh,kw)) */
 void conv2d_forward(float *out, const float *in, const float *w, const struct conv_shape *s,
-		    float *work);
+		    float *work, int threads);
 /* din (N,C,H,W) += ..., dw (K,C,kh,kw) += ... from dout (N,K,OH,OW) */
 void conv2d_backward(float *din, float *dw, const float *dout, const float *in, const float *w,
-		     const struct conv_shape *s, float *work);
+		     const struct conv_shape *s, float *work, int threads);
+/* threads a batch-split kernel uses: min(threads, omp_get_max_threads(), N), at least 1 */
+int ops_batch_threads(int threads, int N);
 void conv2d_forward_ref(float *out, const float *in, const float *w, const struct conv_shape *s);
 void conv2d_backward_ref(float *din, float *dw, const float *dout, const float *in,
 			 const float *w, const struct conv_shape *s);
@@ -123,11 +129,12 @@ void gap_backward(float *din, const float *dout, int N, int C, int HW);
  * channels [F/2,F) = w2 . in[:, :, 1::2, 1::2] (zero where the shift runs off the edge).
  * w1, w2: (F/2, C). No ReLU or BN inside (the caller composes ReLU -> this -> BN). */
 void factorized_reduce_forward(float *out, const float *in, const float *w1, const float *w2,
-			       int N, int C, int H, int W, int F, float *work);
+			       int N, int C, int H, int W, int F, float *work, int threads);
 void factorized_reduce_backward(float *din, float *dw1, float *dw2, const float *dout,
 				const float *in, const float *w1, const float *w2, int N, int C,
-				int H, int W, int F, float *work);
-size_t factorized_reduce_workspace(int N, int C, int H, int W, int F);
+				int H, int W, int F, float *work, int threads);
+/* scratch floats for up to `threads` threads (batch split as in conv2d_*) */
+size_t factorized_reduce_workspace(int N, int C, int H, int W, int F, int threads);
 void factorized_reduce_forward_ref(float *out, const float *in, const float *w1,
 				   const float *w2, int N, int C, int H, int W, int F);
 void factorized_reduce_backward_ref(float *din, float *dw1, float *dw2, const float *dout,

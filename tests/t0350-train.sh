@@ -9,7 +9,7 @@ small_data "$tmp/two.h5" --keep-classes 1,8 --valid 400 --train-subset 1600
 t "two-class dataset imported" '[ -s "$tmp/two.h5" ]'
 bin/show-genotype --quiet nasnet-a -o "$tmp/a.h5" >/dev/null
 cp "$tmp/a.h5" "$tmp/b.h5"; cp "$tmp/a.h5" "$tmp/c.h5"; cp "$tmp/a.h5" "$tmp/nan.h5"
-cp "$tmp/a.h5" "$tmp/term.h5"
+cp "$tmp/a.h5" "$tmp/term.h5"; cp "$tmp/a.h5" "$tmp/t2.h5"
 
 # 1. it learns
 bin/train-child --quiet --data "$tmp/two.h5" --batch 32 --steps 90 "$tmp/a.h5"; rc=$?
@@ -41,6 +41,17 @@ run "$tmp/b.h5"; rc=$?
 t "resumed run finishes" '[ $rc = 0 ] && [ -s "$tmp/b.weights.h5" ]'
 t "resumed weights are byte-identical to the uninterrupted run" 'cmp -s "$tmp/b.weights.h5" "$tmp/b.ref.h5"'
 t "no temporary files left" 'no_tmp "$tmp"'
+
+# 2b. two threads split the batch: the same bytes every time, and across a stop + resume
+run2() { bin/train-child --quiet --threads 2 --data "$tmp/two.h5" --batch 16 --steps 24 "$@" "$tmp/t2.h5"; }
+run2; mv "$tmp/t2.weights.h5" "$tmp/t2.ref.h5"; rm -f "$tmp/t2.stats.h5"
+run2; rc=$?
+t "two threads: a second run writes byte-identical weights" '[ $rc = 0 ] && cmp -s "$tmp/t2.weights.h5" "$tmp/t2.ref.h5"'
+rm -f "$tmp/t2.weights.h5" "$tmp/t2.stats.h5"
+run2 --stop-after 10; rc1=$?
+run2; rc=$?
+t "two threads: stopped at step 10 and resumed, byte-identical weights" \
+	'[ $rc1 = 75 ] && [ $rc = 0 ] && cmp -s "$tmp/t2.weights.h5" "$tmp/t2.ref.h5"'
 
 # 3. SIGTERM: checkpoint, exit 75, then resume
 bin/train-child --quiet --data "$tmp/two.h5" --batch 16 --steps 400 "$tmp/term.h5" & pid=$!

@@ -138,12 +138,12 @@ static void free_case(struct gcase *c)
 
 static void conv_fwd(struct gcase *c)
 {
-	conv2d_forward(c->out, c->p[0], c->p[1], &c->s, c->work);
+	conv2d_forward(c->out, c->p[0], c->p[1], &c->s, c->work, 1);
 }
 
 static void conv_bwd(struct gcase *c)
 {
-	conv2d_backward(c->g[0], c->g[1], c->dout, c->p[0], c->p[1], &c->s, c->work);
+	conv2d_backward(c->g[0], c->g[1], c->dout, c->p[0], c->p[1], &c->s, c->work, 1);
 }
 
 static void test_conv(int kh, int kw, int sh, int sw, int dil, int H, int W, int valid)
@@ -161,7 +161,7 @@ static void test_conv(int kh, int kw, int sh, int sw, int dil, int H, int W, int
 	add_param(&c, "w", urand((size_t)K * C * kh * kw, -1, 1), (size_t)K * C * kh * kw);
 	c.nout = (size_t)N * K * c.s.OH * c.s.OW;
 	c.out = xmalloc(sizeof(float) * c.nout);
-	c.work = xmalloc(sizeof(float) * (conv2d_workspace(&c.s) + 1));
+	c.work = xmalloc(sizeof(float) * (conv2d_workspace(&c.s, 1) + 1));
 	c.fwd = conv_fwd;
 	c.bwd = conv_bwd;
 	run(&c);
@@ -407,13 +407,13 @@ static void test_pool(int is_max, int k, int st, int H, int W)
 static void fr_fwd(struct gcase *c)
 {
 	factorized_reduce_forward(c->out, c->p[0], c->p[1], c->p[2], c->N, c->C, c->H, c->W, c->F,
-				  c->work);
+				  c->work, 1);
 }
 
 static void fr_bwd(struct gcase *c)
 {
 	factorized_reduce_backward(c->g[0], c->g[1], c->g[2], c->dout, c->p[0], c->p[1], c->p[2],
-				   c->N, c->C, c->H, c->W, c->F, c->work);
+				   c->N, c->C, c->H, c->W, c->F, c->work, 1);
 }
 
 static void test_factorized(int H, int W)
@@ -429,7 +429,7 @@ static void test_factorized(int H, int W)
 	add_param(&c, "w2", urand((size_t)F / 2 * C, -1, 1), (size_t)F / 2 * C);
 	c.nout = (size_t)N * F * ((H + 1) / 2) * ((W + 1) / 2);
 	c.out = xmalloc(sizeof(float) * c.nout);
-	c.work = xmalloc(sizeof(float) * factorized_reduce_workspace(N, C, H, W, F));
+	c.work = xmalloc(sizeof(float) * factorized_reduce_workspace(N, C, H, W, F, 1));
 	c.fwd = fr_fwd;
 	c.bwd = fr_bwd;
 	run(&c);

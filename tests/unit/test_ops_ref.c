@@ -82,39 +82,43 @@ static void random_conv_shape(struct conv_shape *s, char *desc, size_t dn)
 
 static void test_conv(void)
 {
-	int fails = 0;
+	int fails = 0, saved = omp_get_max_threads();
 
 	for (int t = 0; t < CASES; t++) {
 		struct conv_shape s;
 		char d[160];
+		/* 1, 2 and 3 threads split the batch in turn */
+		int T = 1 + t % 3;
 
 		random_conv_shape(&s, d, sizeof(d));
+		omp_set_num_threads(T);
 		size_t ni = (size_t)s.N * s.C * s.H * s.W, nw = (size_t)s.K * s.C * s.kh * s.kw;
 		size_t no = (size_t)s.N * s.K * s.OH * s.OW;
 		float *in = urand(ni), *w = urand(nw), *dout = urand(no);
 		float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni), *dw1 = urand(nw);
 		float *di2 = copy(di1, ni), *dw2 = copy(dw1, nw);
-		float *work = xmalloc(sizeof(float) * (conv2d_workspace(&s) + 1));
+		float *work = xmalloc(sizeof(float) * (conv2d_workspace(&s, T) + 1));
 
-		conv2d_forward(o1, in, w, &s, work);
+		conv2d_forward(o1, in, w, &s, work, T);
 		conv2d_forward_ref(o2, in, w, &s);
-		conv2d_backward(di1, dw1, dout, in, w, &s, work);
+		conv2d_backward(di1, dw1, dout, in, w, &s, work, T);
 		conv2d_backward_ref(di2, dw2, dout, in, w, &s);
 		cmp(&fails, "conv out", d, o1, o2, no);
 		cmp(&fails, "conv din", d, di1, di2, ni);
 		cmp(&fails, "conv dw", d, dw1, dw2, nw);
 		/* NULL gradients are skipped, the other still computed */
 		memcpy(dw2, dw1, sizeof(float) * nw);
-		conv2d_backward(NULL, dw1, dout, in, w, &s, work);
+		conv2d_backward(NULL, dw1, dout, in, w, &s, work, T);
 		conv2d_backward_ref(NULL, dw2, dout, in, w, &s);
 		cmp(&fails, "conv dw (din NULL)", d, dw1, dw2, nw);
 		memcpy(di2, di1, sizeof(float) * ni);
-		conv2d_backward(di1, NULL, dout, in, w, &s, work);
+		conv2d_backward(di1, NULL, dout, in, w, &s, work, T);
 		conv2d_backward_ref(di2, NULL, dout, in, w, &s);
 		cmp(&fails, "conv din (dw NULL)", d, di1, di2, ni);
 		free(in); free(w); free(dout); free(o1); free(o2); free(di1); free(dw1);
 		free(di2); free(dw2); free(work);
 	}
+	omp_set_num_threads(saved);
 	ok(!fails, "conv2d fast == ref on %d random shapes", CASES);
 }
 
@@ -186,24 +190,27 @@ static void test_pool(int is_max)
 
 static void test_factorized(void)
 {
-	int fails = 0;
+	int fails = 0, saved = omp_get_max_threads();
 
 	for (int t = 0; t < CASES; t++) {
 		char d[160];
+		/* 1, 2 and 3 threads split the batch in turn */
+		int T = 1 + t % 3;
 		int N = irange(1, 3), C = irange(1, 8), H = irange(1, 13), W = irange(1, 13);
 		int F = 2 * irange(1, 5);
 
-		snprintf(d, sizeof(d), "N%d C%d %dx%d F%d", N, C, H, W, F);
+		snprintf(d, sizeof(d), "N%d C%d %dx%d F%d T%d", N, C, H, W, F, T);
+		omp_set_num_threads(T);
 		size_t ni = (size_t)N * C * H * W, nw = (size_t)F / 2 * C;
 		size_t no = (size_t)N * F * ((H + 1) / 2) * ((W + 1) / 2);
 		float *in = urand(ni), *w1 = urand(nw), *w2 = urand(nw), *dout = urand(no);
 		float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni), *di2 = copy(di1, ni);
 		float *da1 = urand(nw), *db1 = urand(nw), *da2 = copy(da1, nw), *db2 = copy(db1, nw);
-		float *work = xmalloc(sizeof(float) * factorized_reduce_workspace(N, C, H, W, F));
+		float *work = xmalloc(sizeof(float) * factorized_reduce_workspace(N, C, H, W, F, T));
 
-		factorized_reduce_forward(o1, in, w1, w2, N, C, H, W, F, work);
+		factorized_reduce_forward(o1, in, w1, w2, N, C, H, W, F, work, T);
 		factorized_reduce_forward_ref(o2, in, w1, w2, N, C, H, W, F);
-		factorized_reduce_backward(di1, da1, db1, dout, in, w1, w2, N, C, H, W, F, work);
+		factorized_reduce_backward(di1, da1, db1, dout, in, w1, w2, N, C, H, W, F, work, T);
 		factorized_reduce_backward_ref(di2, da2, db2, dout, in, w1, w2, N, C, H, W, F);
 		cmp(&fails, "factorized out", d, o1, o2, no);
 		cmp(&fails, "factorized din", d, di1, di2, ni);
@@ -212,6 +219,7 @@ static void test_factorized(void)
 		free(in); free(w1); free(w2); free(dout); free(o1); free(o2); free(di1); free(di2);
 		free(da1); free(db1); free(da2); free(db2); free(work);
 	}
+	omp_set_num_threads(saved);
 	ok(!fails, "factorized reduce fast == ref on %d random shapes", CASES);
 }
 
@@ -297,14 +305,14 @@ static void test_null_grads(void)
 	int32_t lab[2] = { 0, 1 }, *am = xcalloc(ni, sizeof(int32_t));
 
 	conv_shape_same(&s, N, C, H, W, C, 3, 3, 1, 1, 1);
-	conv2d_backward(NULL, NULL, g, in, w, &s, work);
+	conv2d_backward(NULL, NULL, g, in, w, &s, work, 1);
 	depthwise_backward(NULL, NULL, g, in, w, &s);
 	avgpool_backward(NULL, g, &s);
 	maxpool_backward(NULL, g, am, &s);
 	batchnorm_backward(NULL, NULL, NULL, g, in, w, w, w, N, C, H * W);
 	relu_backward(NULL, g, in, ni);
 	gap_backward(NULL, g, N, C, H * W);
-	factorized_reduce_backward(NULL, NULL, NULL, g, in, w, w, N, C, H, W, C, work);
+	factorized_reduce_backward(NULL, NULL, NULL, g, in, w, w, N, C, H, W, C, work, 1);
 	linear_backward(NULL, NULL, NULL, g, in, w, N, C, C);
 	softmax_xent_backward(NULL, p, lab, N, C, 0.1f, 1);
 	dropout_backward(NULL, g, p, ni);

@@ -48,10 +48,10 @@ static void case_conv(struct fx *x)
 	size_t no = (size_t)N * K * s.OH * s.OW;
 	float *in = load(x, "in", ni), *w = load(x, "w", nw), *dout = load(x, "dout", no);
 	float *out = zeros(no), *din = zeros(ni), *dw = zeros(nw);
-	float *work = zeros(conv2d_workspace(&s));
+	float *work = zeros(conv2d_workspace(&s, 1));
 
-	conv2d_forward(out, in, w, &s, work);
-	conv2d_backward(din, dw, dout, in, w, &s, work);
+	conv2d_forward(out, in, w, &s, work, 1);
+	conv2d_backward(din, dw, dout, in, w, &s, work, 1);
 	check(x, "out", out, "out", no);
 	check(x, "din", din, "din", ni);
 	check(x, "dw", dw, "dw", nw);
@@ -164,10 +164,10 @@ static void case_factorized(struct fx *x)
 	float *in = load(x, "in", ni), *w1 = load(x, "w1", nw), *w2 = load(x, "w2", nw);
 	float *dout = load(x, "dout", no), *out = zeros(no), *din = zeros(ni);
 	float *dw1 = zeros(nw), *dw2 = zeros(nw);
-	float *work = zeros(factorized_reduce_workspace(N, C, H, W, F));
+	float *work = zeros(factorized_reduce_workspace(N, C, H, W, F, 1));
 
-	factorized_reduce_forward(out, in, w1, w2, N, C, H, W, F, work);
-	factorized_reduce_backward(din, dw1, dw2, dout, in, w1, w2, N, C, H, W, F, work);
+	factorized_reduce_forward(out, in, w1, w2, N, C, H, W, F, work, 1);
+	factorized_reduce_backward(din, dw1, dw2, dout, in, w1, w2, N, C, H, W, F, work, 1);
 	check(x, "out", out, "out", no);
 	check(x, "din", din, "din", ni);
 	check(x, "dw1", dw1, "dw1", nw);
