@@ -5,8 +5,10 @@
  * The fast path is im2col + cblas_sgemm, one image at a time:
  *   col (C*kh*kw, OH*OW) = im2col(in_n),  out_n (K, OH*OW) = w (K, C*kh*kw) . col
  * A 1x1 stride-1 convolution (never padded) multiplies the NCHW planes
- * directly, with no copy. Backward reuses the same buffer: first
- * dw += dout_n . col^T, then dcol = w^T . dout_n scattered back by col2im.
+ * directly, with no copy: out_n and din_n through the direct kernel of
+ * pointwise.c when pw_fast() (AVX-512), else through sgemm. Backward reuses
+ * the same buffer: first dw += dout_n . col^T, then dcol = w^T . dout_n
+ * scattered back by col2im.
  *
  * Threads split the batch (OpenBLAS runs single-threaded inside: the gemms
  * of one image are too small for BLAS threading to pay, and two thread pools
@@ -18,6 +20,7 @@
  * the naive seven-loop oracles (double accumulation) used by the tests.
  */
 #include "ops.h"
+#include "pointwise.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -192,6 +195,11 @@ void conv2d_forward(float *out, const float *in, const float *w, const struct co
 			const float *in_n = in + n * in_sz;   /* (C, H, W) */
 			const float *b = in_n;
 
+			if (is_pointwise(s) && pw_fast(P)) {
+				/* direct kernel: no packing, out_n written once */
+				pw_gemm(out + n * out_sz, w, CKK, 1, in_n, K, CKK, P, 0);
+				continue;
+			}
 			if (!is_pointwise(s)) {
 				im2col(col, in_n, s);
 				b = col;
@@ -250,8 +258,10 @@ void conv2d_backward(float *din, float *dw, const float *dout, const float *in, 
 			if (din) {
 				float *din_n = din + n * in_sz;
 
-				if (pw) {
+				if (pw && pw_fast(P)) {
 					/* din_n (C, HW) += w^T (C, K) . dout_n (K, HW) */
+					pw_gemm(din_n, w, 1, CKK, dout_n, CKK, K, P, 1);
+				} else if (pw) {
 					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, K,
 						    1.0f, w, CKK, dout_n, P, 1.0f, din_n, P);
 				} else {

@@ -1,0 +1,159 @@
+/*
+ * pointwise.c - direct register-blocked product for 1x1 stride-1 convolutions:
+ *   out (M, P) (+)= A (M, Kd) . b (Kd, P),  P = H*W the vector dimension.
+ *
+ * sgemm packs both operands, zero-fills the output (beta 0) and its kernel is
+ * tuned for large square-ish products; here M, Kd are 8..400 and P is
+ * 49..1024, so a direct kernel that reads b in place and writes out once is
+ * faster. A micro-tile of MR output rows x NV vectors of columns lives in
+ * registers; the loop over j broadcasts A[i][j] and loads b[j][p..]. Column
+ * blocks are the outer loop so the b panel (Kd x NV vectors) stays in cache
+ * across all row blocks.
+ *
+ * Columns: full NV-vector tiles, then single vectors, then one last vector
+ * ending at column P that overlaps the previous one; only its new lanes are
+ * stored (so it also works when accumulating). Rows: tiles of MR, then 4, 2,
+ * 1. Each element is one in-order sum over j, so every tile shape gives the
+ * same bits for a given clone.
+ *
+ * ISA: an AVX-512 instance (16-float vectors, 8x2 tile = 16 zmm accumulators)
+ * and a generic 8-float instance (6x2 tile, 12 ymm on AVX2) compiled for AVX2
+ * and the baseline; the AVX-512 one is chosen at run time when the CPU has it.
+ * With AVX-512 the kernel runs ~2x sgemm (Haswell kernel) on NASNet shapes;
+ * the AVX2 instance only matches sgemm, so pw_fast() tells conv.c to keep
+ * sgemm there (pw_gemm itself is correct on any CPU).
+ */
+#include "pointwise.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(NASNET_NO_CLONES)
+#define PW_X86 1
+#define PW_GEN_ATTR __attribute__((target_clones("avx2", "default")))
+#else
+#define PW_X86 0
+#define PW_GEN_ATTR
+#endif
+
+#define PW_INLINE static inline __attribute__((always_inline))
+
+/*
+ * One tile: rows [i0, i0+MR), vectors at columns p0, p0+VW, ...; NV vectors.
+ * Stores lanes >= skip of the first vector only when NV == 1 (tail overlap).
+ */
+#define PW_DEFINE(SUF, VT, VW)                                                                  \
+	PW_INLINE void tile_##SUF(float *out, const float *a, long ars, long acs,              \
+				  const float *b, int Kd, int P, int i0, int p0, int MR, int NV,  \
+				  int skip, int accumulate)                                       \
+	{                                                                                       \
+		VT acc[8][3];                                                                   \
+		_Pragma("GCC unroll 8") for (int r = 0; r < MR; r++)                            \
+			_Pragma("GCC unroll 3") for (int v = 0; v < NV; v++)                    \
+				acc[r][v] = (VT){0};                                            \
+		for (int j = 0; j < Kd; j++) {                                                  \
+			const float *bj = b + (long)j * P + p0;                                 \
+			const float *aj = a + (long)i0 * ars + (long)j * acs;                   \
+			VT x[3];                                                                \
+			_Pragma("GCC unroll 3") for (int v = 0; v < NV; v++)                    \
+				memcpy(&x[v], bj + v * VW, sizeof(VT));                         \
+			_Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {                  \
+				const float s = aj[r * ars];                                    \
+				_Pragma("GCC unroll 3") for (int v = 0; v < NV; v++)            \
+					acc[r][v] += s * x[v];                                  \
+			}                                                                       \
+		}                                                                               \
+		_Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {                          \
+			float *o = out + (long)(i0 + r) * P + p0;                               \
+			if (skip) {                                                             \
+				for (int l = skip; l < VW; l++)                                 \
+					o[l] = accumulate ? o[l] + acc[r][0][l] : acc[r][0][l]; \
+				continue;                                                       \
+			}                                                                       \
+			_Pragma("GCC unroll 3") for (int v = 0; v < NV; v++) {                  \
+				VT y = acc[r][v];                                               \
+				if (accumulate) {                                               \
+					VT old;                                                 \
+					memcpy(&old, o + v * VW, sizeof(VT));                   \
+					y = old + y;                                            \
+				}                                                               \
+				memcpy(o + v * VW, &y, sizeof(VT));                             \
+			}                                                                       \
+		}                                                                               \
+	}                                                                                       \
+                                                                                                \
+	/* all row tiles of one column tile */                                                 \
+	PW_INLINE void rows_##SUF(float *out, const float *a, long ars, long acs,              \
+				  const float *b, int M, int Kd, int P, int p0, int MRX, int NV,  \
+				  int skip, int accumulate)                                       \
+	{                                                                                       \
+		int i = 0;                                                                      \
+		for (; i + MRX <= M; i += MRX)                                                  \
+			tile_##SUF(out, a, ars, acs, b, Kd, P, i, p0, MRX, NV, skip, accumulate); \
+		if (MRX > 4 && i + 4 <= M) {                                                    \
+			tile_##SUF(out, a, ars, acs, b, Kd, P, i, p0, 4, NV, skip, accumulate); \
+			i += 4;                                                                 \
+		}                                                                               \
+		if (i + 2 <= M) {                                                               \
+			tile_##SUF(out, a, ars, acs, b, Kd, P, i, p0, 2, NV, skip, accumulate); \
+			i += 2;                                                                 \
+		}                                                                               \
+		if (i < M)                                                                      \
+			tile_##SUF(out, a, ars, acs, b, Kd, P, i, p0, 1, NV, skip, accumulate); \
+	}
+
+#if PW_X86
+typedef float v16 __attribute__((vector_size(64)));
+PW_DEFINE(512, v16, 16)
+
+__attribute__((target("avx512f"))) static void pw_gemm_512(float *out, const float *a, long ars,
+							    long acs, const float *b, int M,
+							    int Kd, int P, int accumulate)
+{
+	int p = 0;
+
+	for (; p + 32 <= P; p += 32)
+		rows_512(out, a, ars, acs, b, M, Kd, P, p, 8, 2, 0, accumulate);
+	for (; p + 16 <= P; p += 16)
+		rows_512(out, a, ars, acs, b, M, Kd, P, p, 8, 1, 0, accumulate);
+	if (p < P)   /* the last 16 columns; lanes before p were done */
+		rows_512(out, a, ars, acs, b, M, Kd, P, P - 16, 8, 1, p - (P - 16), accumulate);
+}
+#endif
+
+typedef float v8 __attribute__((vector_size(32)));
+PW_DEFINE(gen, v8, 8)
+
+PW_GEN_ATTR static void pw_gemm_gen(float *out, const float *a, long ars, long acs,
+				    const float *b, int M, int Kd, int P, int accumulate)
+{
+	int p = 0;
+
+	for (; p + 16 <= P; p += 16)
+		rows_gen(out, a, ars, acs, b, M, Kd, P, p, 6, 2, 0, accumulate);
+	for (; p + 8 <= P; p += 8)
+		rows_gen(out, a, ars, acs, b, M, Kd, P, p, 4, 1, 0, accumulate);
+	if (p < P)
+		rows_gen(out, a, ars, acs, b, M, Kd, P, P - 8, 4, 1, p - (P - 8), accumulate);
+}
+
+int pw_fast(int P)
+{
+#if PW_X86
+	return P >= PW_MIN_P && __builtin_cpu_supports("avx512f");
+#else
+	(void)P;
+	return 0;
+#endif
+}
+
+void pw_gemm(float *out, const float *a, long ars, long acs, const float *b, int M, int Kd,
+	     int P, int accumulate)
+{
+#if PW_X86
+	if (__builtin_cpu_supports("avx512f")) {
+		pw_gemm_512(out, a, ars, acs, b, M, Kd, P, accumulate);
+		return;
+	}
+#endif
+	pw_gemm_gen(out, a, ars, acs, b, M, Kd, P, accumulate);
+}

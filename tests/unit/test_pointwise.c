@@ -1,0 +1,119 @@
+/*
+ * test_pointwise.c - the direct 1x1 kernel (lib/pointwise.c) against a naive
+ * double product, for both A layouts (w and w^T), overwrite and accumulate,
+ * over sweeps of M, Kd and P that hit every row and column remainder; and
+ * conv2d_forward/backward on pointwise shapes against the _ref oracles.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+#include "pointwise.h"
+#include "../tap.h"
+
+static float frand(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+/* want (M, P) = init + A . b in double; A[i][j] = a[i*ars + j*acs] */
+static void naive(float *want, const float *init, const float *a, long ars, long acs,
+		  const float *b, int M, int Kd, int P)
+{
+	for (int i = 0; i < M; i++)
+		for (int p = 0; p < P; p++) {
+			double acc = init ? init[(size_t)i * P + p] : 0;
+
+			for (int j = 0; j < Kd; j++)
+				acc += (double)a[i * ars + j * acs] * b[(size_t)j * P + p];
+			want[(size_t)i * P + p] = (float)acc;
+		}
+}
+
+static void check(int M, int Kd, int P, int trans, int accumulate, unsigned *seed)
+{
+	size_t na = (size_t)M * Kd, nb = (size_t)Kd * P, no = (size_t)M * P;
+	float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb);
+	float *got = malloc(sizeof(float) * (no + 1)), *want = malloc(sizeof(float) * no);
+	float *init = malloc(sizeof(float) * no);
+	long ars = trans ? 1 : Kd, acs = trans ? M : 1;
+
+	for (size_t i = 0; i < na; i++)
+		a[i] = frand(seed);
+	for (size_t i = 0; i < nb; i++)
+		b[i] = frand(seed);
+	for (size_t i = 0; i < no; i++)
+		init[i] = got[i] = accumulate ? frand(seed) : 1e30f;   /* overwrite must ignore it */
+	got[no] = 12345.0f;   /* guard: nothing past the end is written */
+	naive(want, accumulate ? init : NULL, a, ars, acs, b, M, Kd, P);
+	pw_gemm(got, a, ars, acs, b, M, Kd, P, accumulate);
+	ok(close_arrays("pw", got, want, no, 1e-5, 1e-5 * Kd) && got[no] == 12345.0f,
+	   "pw_gemm M %d Kd %d P %d %s %s", M, Kd, P, trans ? "A^T" : "A",
+	   accumulate ? "+=" : "=");
+	free(a); free(b); free(got); free(want); free(init);
+}
+
+static void check_conv(int N, int C, int H, int W, int K, unsigned *seed)
+{
+	struct conv_shape s;
+	size_t ni, nw, no;
+
+	conv_shape_same(&s, N, C, H, W, K, 1, 1, 1, 1, 1);
+	ni = (size_t)N * C * H * W; nw = (size_t)K * C; no = (size_t)N * K * H * W;
+	float *in = malloc(sizeof(float) * ni), *w = malloc(sizeof(float) * nw);
+	float *out = malloc(sizeof(float) * no), *ref = malloc(sizeof(float) * no);
+	float *dout = malloc(sizeof(float) * no);
+	float *din = calloc(ni, sizeof(float)), *din_ref = calloc(ni, sizeof(float));
+	float *dw = calloc(nw, sizeof(float)), *dw_ref = calloc(nw, sizeof(float));
+	float *work = malloc(sizeof(float) * (conv2d_workspace(&s, 2) + 1));
+
+	for (size_t i = 0; i < ni; i++)
+		in[i] = frand(seed);
+	for (size_t i = 0; i < nw; i++)
+		w[i] = frand(seed);
+	for (size_t i = 0; i < no; i++)
+		dout[i] = frand(seed);
+	for (size_t i = 0; i < ni; i++)
+		din[i] = din_ref[i] = frand(seed);   /* backward accumulates into din */
+	conv2d_forward(out, in, w, &s, work, 2);
+	conv2d_forward_ref(ref, in, w, &s);
+	ok(close_arrays("out", out, ref, no, 1e-5, 1e-5 * C), "conv2d_forward 1x1 N %d C %d %dx%d K %d",
+	   N, C, H, W, K);
+	conv2d_backward(din, dw, dout, in, w, &s, work, 2);
+	conv2d_backward_ref(din_ref, dw_ref, dout, in, w, &s);
+	ok(close_arrays("din", din, din_ref, ni, 1e-4, 1e-5 * K) &&
+	   close_arrays("dw", dw, dw_ref, nw, 1e-4, 1e-5 * N * H * W),
+	   "conv2d_backward 1x1 N %d C %d %dx%d K %d", N, C, H, W, K);
+	free(in); free(w); free(out); free(ref); free(dout); free(din); free(din_ref);
+	free(dw); free(dw_ref); free(work);
+}
+
+int main(void)
+{
+	static const int ms[] = {1, 3, 17, 64, 400};
+	static const int ps[] = {16, 17, 31, 33, 49, 196, 784, 1000, 1024};
+	unsigned seed = 42;
+
+	for (size_t i = 0; i < sizeof(ms) / sizeof(*ms); i++)
+		for (size_t j = 0; j < sizeof(ms) / sizeof(*ms); j++)
+			for (size_t k = 0; k < sizeof(ps) / sizeof(*ps); k++) {
+				int M = ms[i], Kd = ms[j], P = ps[k];
+
+				if ((double)M * Kd * P > 3e7 && !(M == 400 && Kd == 400 && P == 196))
+					continue;   /* keep the naive oracle quick */
+				check(M, Kd, P, (int)((i + j + k) & 1), 0, &seed);
+				check(M, Kd, P, (int)((i + j + k + 1) & 1), 1, &seed);
+			}
+	for (int M = 1; M <= 13; M++)   /* every row remainder against every column tail */
+		for (int P = 16; P <= 50; P += 3)
+			check(M, 5, P, M & 1, (P >> 1) & 1, &seed);
+	/* conv2d_* dispatch: P in {1, 7} stay on sgemm, the rest take the kernel (with AVX-512) */
+	static const int hw[][2] = {{1, 1}, {1, 7}, {7, 7}, {14, 14}, {28, 28}, {25, 40}, {32, 32}};
+	for (size_t i = 0; i < sizeof(hw) / sizeof(*hw); i++) {
+		check_conv(3, 17, hw[i][0], hw[i][1], 3, &seed);
+		check_conv(2, 64, hw[i][0], hw[i][1], 40, &seed);
+	}
+	check_conv(2, 400, 7, 7, 400, &seed);
+	return tap_exit();
+}
