@@ -1,7 +1,8 @@
 # nasnet-c - NASNet-style architecture search as a pipeline of small C tools.
 #
 #   make            build lib (build/libnasnet.a) and every tool (bin/)
-#   make test       build and run every test; ends with "N passed, N failed"
+#   make test       build and run every test, also under ASan+UBSan, and each fuzz
+#                   harness briefly; ends with "N passed, N failed"
 #   make search     the main job (see pipelines/search.mk and README.md)
 #   make data       data/fashion-mnist.h5 from Debian's dataset-fashion-mnist
 #   make bench      speed/memory against PyTorch (not part of make test)
@@ -52,10 +53,12 @@ help:
 # ---- dependencies: Debian packages (pipelines/deps.sh prints or runs apt-get) ----
 DEPS_BUILD := gcc make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libpng-dev zlib1g-dev \
 	parallel dataset-fashion-mnist
+# clang with libFuzzer and its OpenMP runtime: the fuzz leg of `make test`
+FUZZ_PKGS := clang libclang-rt-14-dev libomp-14-dev
 DEPS_TEST := $(DEPS_BUILD) python3 python3-h5py python3-numpy openssh-server openssh-client \
-	graphviz gnuplot-nox perl rsync
+	graphviz gnuplot-nox perl rsync $(FUZZ_PKGS)
 DEPS_BENCH := $(DEPS_TEST) python3-torch
-DEPS_FUZZ := $(DEPS_BUILD) clang libclang-rt-14-dev
+DEPS_FUZZ := $(DEPS_BUILD) $(FUZZ_PKGS)
 
 deps:
 	@bash pipelines/deps.sh $(DEPS_BUILD)
@@ -102,9 +105,45 @@ build/tests/%: build/obj/tests/unit/%.o $(LIBA)
 -include $(LIB_OBJ:.o=.d) $(TOOL_SRC:%.c=build/obj/%.d) $(UNIT_SRC:%.c=build/obj/%.d)
 
 # ---- tests: C unit tests (TAP) and tool-level TAP shell scripts ----
+# `make test` runs three legs one after another, each a section of per-file
+# lines closing with "LEG: N passed, N failed", then the sum of the three:
+#   suite  unit tests (build/tests/test_*) and shell tests (tests/t*.sh)
+#   asan   the same suite built with ASan + UBSan in build/asan (pipelines/asan.mk);
+#          each sanitizer report counts as a failure
+#   fuzz   every libFuzzer harness for FUZZ_CI_SECONDS (pipelines/fuzz.mk)
+# A leg that fails without counting a failure (say, its build) counts as one.
+# TEST_LEGS='suite' (or any subset) runs fewer; `make test-suite` is the first alone.
+TEST_LEGS ?= suite asan fuzz
+TESTS_SH := $(sort $(wildcard tests/t[0-9]*.sh))
+# the test builds run BUILD_JOBS compilers, unless make was started with -j
+BUILD_JOBS ?= 2
+SUBMAKE_JOBS = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(BUILD_JOBS))
+
+.PHONY: test-suite test-asan test-fuzz
 test: deps-test
-	@$(MAKE) --no-print-directory all $(UNITS)
-	@bash tests/run.sh $(UNITS) $(sort $(wildcard tests/t[0-9]*.sh))
+	@mkdir -p build; totals=$$(mktemp build/test-totals.XXXXXX); rc=0; \
+	for leg in $(TEST_LEGS); do \
+		echo "== $$leg"; start=$$(date +%s); lrc=0; \
+		TEST_LEG=$$leg TEST_TOTALS=$(CURDIR)/$$totals \
+			$(MAKE) --no-print-directory test-$$leg || lrc=$$?; \
+		if [ $$lrc -ne 0 ]; then \
+			rc=1; \
+			awk -v l=$$leg '$$3 == l && $$2 > 0 {f = 1} END {exit !f}' $$totals || \
+				echo "0 1 $$leg" >>$$totals; \
+		fi; \
+		echo "== $$leg: $$(( $$(date +%s) - start ))s"; \
+	done; \
+	awk '!($$3 in p) {legs[++n] = $$3} {p[$$3] += $$1; f[$$3] += $$2; tp += $$1; tf += $$2} \
+		END {printf "== legs:"; for (i = 1; i <= n; i++) printf " %s %d/%d", legs[i], \
+			p[legs[i]], f[legs[i]]; printf " (passed/failed)\n%d passed, %d failed\n", tp, tf}' \
+		$$totals; \
+	rm -f $$totals; exit $$rc
+
+test-suite: deps-test
+	@$(MAKE) --no-print-directory $(SUBMAKE_JOBS) all $(UNITS)
+	@bash tests/run.sh $(UNITS) $(TESTS_SH)
+test-asan: check-asan
+test-fuzz: fuzz-ci
 
 check: test
 

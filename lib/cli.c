@@ -13,6 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* on_exit handler: the argv copy lives until exit, then is freed (no leak report) */
+static void free_at_exit(int status, void *p)
+{
+	free(p);
+}
+
 void cli_init(struct cli *c, int argc, char **argv, const char *tool)
 {
 	/* first: may re-exec the program with a faster, verified OpenBLAS core */
@@ -25,6 +31,7 @@ void cli_init(struct cli *c, int argc, char **argv, const char *tool)
 	c->argc = argc;
 	c->argv = xmalloc(sizeof *c->argv * (size_t)(argc + 1));
 	memcpy(c->argv, argv, sizeof *c->argv * (size_t)(argc + 1));
+	on_exit(free_at_exit, c->argv);
 	c->threads = 1;
 	c->seed = 1;
 	progname = tool;

@@ -44,8 +44,9 @@ for delay in 1.5 3.1 4.7 6.3; do
 	if kill -0 $leader 2>/dev/null; then
 		sid=$(ps -o sid= -p $leader | tr -d ' ')
 		pkill -KILL -s "$sid"; kills=$((kills + 1))
-		# the next attempt must not find the lock still held by a dying process
-		for w in $(seq 100); do pgrep -s "$sid" >/dev/null || break; sleep 0.05; done
+		# the next attempt must not find the lock still held by a dying process,
+		# nor by one forked while pkill ran (t0930 says more)
+		for w in $(seq 100); do pkill -KILL -s "$sid" || break; sleep 0.05; done
 	fi
 	wait $leader 2>/dev/null
 done

@@ -43,8 +43,10 @@ for i in $(seq 1 20); do
 		finished=$((finished + 1))
 	fi
 	wait $leader 2>/dev/null
-	# nothing of the killed session may linger
-	for w in $(seq 100); do pgrep -s "$leader" >/dev/null || break; sleep 0.05; done
+	# nothing of the killed session may linger: kill again what the first
+	# pkill missed (GNU parallel forks placeholder `sleep 10101` processes at
+	# start-up; one forked while pkill ran outlives it, holding the run's lock)
+	for w in $(seq 100); do pkill -KILL -s "$leader" || break; sleep 0.05; done
 	flock -w 10 "$run/.lock" true 2>/dev/null
 done
 exec 2>&3 3>&-

@@ -101,11 +101,14 @@ int main(int argc, char **argv)
 	const char *policy_path = NULL, *out = NULL, *space_name = NULL, *save_policy = NULL;
 	char **history_args = NULL, path[4096], text[4096];
 	long count = -1, round = -1, v;
-	int opt, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl, rc = EXIT_FAIL;
+	int opt, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl = 0, rc = EXIT_FAIL;
 	uint64_t seed;
 	struct stat st;
 	double dv;
 
+	/* every exit after this goes through out: (no leak on an error path) */
+	memset(&pol, 0, sizeof(pol));
+	memset(&tr, 0, sizeof(tr));
 	cli_init(&cli, argc, argv, "sample-arch");
 	policy_config_default(&pc);
 	evolution_config_default(&ec);
@@ -116,7 +119,7 @@ int main(int argc, char **argv)
 
 		switch (opt) {
 		case CLI_EXIT:
-			return rc;
+			goto out;
 		case OPT_COUNT: bad = num("count", optarg, 0, 100000, &count); break;
 		case OPT_ROUND: bad = num("round", optarg, 0, INT32_MAX, &round); break;
 		case OPT_OUT: out = optarg; break;
@@ -177,70 +180,93 @@ int main(int argc, char **argv)
 		case OPT_CONFIG_FROM: {
 			struct genofile g;
 
-			if (genofile_read(optarg, &g) < 0)
-				return EXIT_BADINPUT;
+			if (genofile_read(optarg, &g) < 0) {
+				rc = EXIT_BADINPUT;
+				goto out;
+			}
 			cfg = g.cfg;
 			break;
 		}
 		}
-		if (bad)
-			return EXIT_USAGE;
+		if (bad) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
 	}
 	if (optind != argc) {
 		error("unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	/* the child's input shape and classes follow its dataset, when it exists here */
 	if (access(cfg.train.data, R_OK) == 0 &&
 	    dataset_peek(cfg.train.data, &cfg.macro.in_c, &cfg.macro.in_h, &cfg.macro.in_w,
-			 &cfg.macro.classes) < 0)
-		return EXIT_BADINPUT;
+			 &cfg.macro.classes) < 0) {
+		rc = EXIT_BADINPUT;
+		goto out;
+	}
 	if (count < 0 || !out || round < 0) {
 		error("--count, --out and --round are required");
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
-	if (child_config_check(&cfg, "child configuration") < 0)
-		return EXIT_USAGE;
+	if (child_config_check(&cfg, "child configuration") < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	rl = strategy == STRATEGY_PPO || strategy == STRATEGY_REINFORCE;
 	if (policy_path && !rl) {
 		error("--policy is for --strategy ppo or reinforce");
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	if (nhist_args && strategy != STRATEGY_EVOLUTION) {
 		error("--history is for --strategy evolution");
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		error("%s: not a folder", out);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	seed = cli.seed;
 	if (policy_path) {
-		if (policy_read(&pol, policy_path) < 0)
-			return EXIT_BADINPUT;
+		if (policy_read(&pol, policy_path) < 0) {
+			rc = EXIT_BADINPUT;
+			goto out;
+		}
 		if (space_name && strcmp(space_name, pol.space.name)) {
 			error("%s: policy of space '%s', expected '%s'", policy_path, pol.space.name,
 			      space_name);
-			return EXIT_BADINPUT;
+			rc = EXIT_BADINPUT;
+			goto out;
 		}
 		sp = pol.space;
 		if (!cli.seed_given)
 			seed = pol.seed;
 	} else {
-		if (space_get(&sp, space_name ? space_name : "nasnet") < 0)
-			return EXIT_USAGE;
-		if (rl && policy_init(&pol, &sp, &pc, seed) < 0)
-			return EXIT_USAGE;
+		if (space_get(&sp, space_name ? space_name : "nasnet") < 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (rl && policy_init(&pol, &sp, &pc, seed) < 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
 	}
 	cli_provenance(&cli, &prov);
 	if (save_policy && (!rl || policy_write(&pol, save_policy, &prov) < 0)) {
 		if (!rl)
 			error("--save-policy is for --strategy ppo or reinforce");
-		return rl ? EXIT_FAIL : EXIT_USAGE;
+		rc = rl ? EXIT_FAIL : EXIT_USAGE;
+		goto out;
 	}
 	if (strategy == STRATEGY_EVOLUTION) {
-		if (history_load(&sp, history_args, nhist_args, &hist, &nhist) < 0)
-			return EXIT_BADINPUT;
+		if (history_load(&sp, history_args, nhist_args, &hist, &nhist) < 0) {
+			rc = EXIT_BADINPUT;
+			goto out;
+		}
 		members = xcalloc((size_t)(nhist ? nhist : 1), sizeof(*members));
 		for (int i = 0; i < nhist; i++) {
 			memcpy(members[i].a, hist[i].a, sizeof(members[i].a));
@@ -304,10 +330,8 @@ int main(int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
-	if (rl) {
-		policy_trace_free(&tr);
-		policy_free(&pol);
-	}
+	policy_trace_free(&tr);
+	policy_free(&pol);
 	history_free(hist, nhist);
 	free(members);
 	free(history_args);

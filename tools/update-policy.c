@@ -52,33 +52,39 @@ int main(int argc, char **argv)
 	struct evaluated *ev = NULL;
 	struct policy_config over;
 	const char *in = NULL, *out = NULL, *set_name[32], *set_arg[32];
-	int opt, rc, algo = POLICY_PPO, n = 0, nset = 0, foreign = 0, *acts;
-	double *rew;
+	int opt, rc = EXIT_FAIL, algo = POLICY_PPO, n = 0, nset = 0, foreign = 0, *acts = NULL;
+	double *rew = NULL;
 	uint64_t hash;
 	struct stat sa, sb;
 
+	/* every exit after this goes through out: (no leak on an error path) */
+	memset(&pol, 0, sizeof(pol));
 	cli_init(&cli, argc, argv, "update-policy");
 	policy_config_default(&over);
 	while ((opt = cli_next_option(&cli, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
 		case CLI_EXIT:
-			return rc;
+			goto out;
 		case OPT_POLICY: in = optarg; break;
 		case 'o': out = optarg; break;
 		case OPT_ALGO:
 			algo = policy_algo_lookup(optarg);
 			if (algo < 0) {
 				error("unknown --algo '%s' (ppo or reinforce)", optarg);
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
+				goto out;
 			}
 			break;
 		case OPT_PCFG:
 			if (!strcmp(long_opts[cli.longindex].name, "hidden")) {
 				error("--hidden cannot change on update (it sets the weight shapes)");
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
+				goto out;
 			}
-			if (policy_config_set(&over, long_opts[cli.longindex].name, optarg) < 0 || nset == 32)
-				return EXIT_USAGE;
+			if (policy_config_set(&over, long_opts[cli.longindex].name, optarg) < 0 || nset == 32) {
+				rc = EXIT_USAGE;
+				goto out;
+			}
 			set_name[nset] = long_opts[cli.longindex].name;
 			set_arg[nset++] = optarg;
 			break;
@@ -86,28 +92,38 @@ int main(int argc, char **argv)
 	}
 	if (!in || !out) {
 		error("--policy and --out are required");
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	if (optind == argc) {
 		error("no reward files given");
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	if (!strcmp(in, out) || (stat(in, &sa) == 0 && stat(out, &sb) == 0 &&
 				 sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)) {
 		error("--out must differ from --policy (the input policy is never modified)");
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
-	if (policy_read(&pol, in) < 0)
-		return EXIT_BADINPUT;
+	if (policy_read(&pol, in) < 0) {
+		rc = EXIT_BADINPUT;
+		goto out;
+	}
 	for (int i = 0; i < nset; i++)
 		policy_config_set(&pol.cfg, set_name[i], set_arg[i]);
-	if (policy_config_check(&pol.cfg) < 0)
-		return EXIT_USAGE;
-	if (history_load(&pol.space, argv + optind, argc - optind, &ev, &n) < 0)
-		return EXIT_BADINPUT;
+	if (policy_config_check(&pol.cfg) < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (history_load(&pol.space, argv + optind, argc - optind, &ev, &n) < 0) {
+		rc = EXIT_BADINPUT;
+		goto out;
+	}
 	if (n == 0) {
 		error("no reward files found in the arguments");
-		return EXIT_BADINPUT;
+		rc = EXIT_BADINPUT;
+		goto out;
 	}
 	hash = policy_hash(&pol);
 	acts = xmalloc((size_t)n * pol.space.ndecisions * sizeof(int));
@@ -122,20 +138,26 @@ int main(int argc, char **argv)
 	if (foreign)
 		warning("%d of %d genotypes were not sampled by %s (hash %016" PRIx64
 			"); their PPO ratios use its probabilities", foreign, n, in, hash);
-	if (policy_update(&pol, algo, n, acts, rew, &st) < 0)
-		return EXIT_FAIL;
+	if (policy_update(&pol, algo, n, acts, rew, &st) < 0) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
 	cli_provenance(&cli, &prov);
-	if (policy_write(&pol, out, &prov) < 0)
-		return EXIT_FAIL;
+	if (policy_write(&pol, out, &prov) < 0) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
 	printf("%s\tupdate %" PRId64 "\t%s\tbatch %d\tmean %.5f\tbest %.5f\tbaseline %.5f\t"
 	       "entropy %.4f\tkl %.6f\thash %016" PRIx64 "\n",
 	       out, pol.updates, policy_algo_name(algo), st.n, st.mean_reward, st.best_reward,
 	       st.baseline, st.entropy, st.kl, policy_hash(&pol));
+	rc = EXIT_OK;
+out:
 	free(acts);
 	free(rew);
 	history_free(ev, n);
 	policy_free(&pol);
 	if (cli_flush_stdout() < 0)
 		return EXIT_FAIL;
-	return EXIT_OK;
+	return rc;
 }
