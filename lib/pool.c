@@ -155,11 +155,12 @@ typedef uint32_t vu __attribute__((vector_size(VL * sizeof(uint32_t))));
 #define VSEL(m, a, b) ((vf)(((vi)(a) & (m)) | ((vi)(b) & ~(m))))
 #define VSELI(m, a, b) (((a) & (m)) | ((b) & ~(m)))
 /* lanes p[0], p[sw], ... p[(VL-1)*sw] (sw a constant) */
-#define VLD_S(p, sw) ((sw) == 1 ? VLD(p) : (sw) == 2 ? __builtin_shuffle(VLD(p), VLD((p) + VL), EVEN) \
+#define VLD_S(p, sw) ((sw) == 1 ? VLD(p) : (sw) == 2 ? __builtin_shufflevector(VLD(p), VLD((p) + VL), EVEN) \
 						     : vgather(p, sw))
-#define VLDI_S(p, sw) ((sw) == 1 ? VLDI(p) : (sw) == 2 ? __builtin_shuffle(VLDI(p), VLDI((p) + VL), EVEN) \
+#define VLDI_S(p, sw) ((sw) == 1 ? VLDI(p) : (sw) == 2 ? __builtin_shufflevector(VLDI(p), VLDI((p) + VL), EVEN) \
 						       : vgatheri(p, sw))
-#define EVEN ((vi){ 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30 })
+/* lane indices for __builtin_shufflevector (GCC >= 12 and clang: the fuzz build is clang) */
+#define EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
 #define LANE ((vi){ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 })
 #define vgather(p, sw)                                    \
 	__extension__({                                   \
@@ -401,11 +402,10 @@ spread_row(float *restrict u, const float *restrict g, const float *restrict inv
 		} else if (sw == 2) {
 			const vf z = { 0 };
 
-			VST(u + 2 * ox, __builtin_shuffle(v, z, ((vi){ 0, 16, 1, 17, 2, 18, 3, 19, 4, 20,
-								      5, 21, 6, 22, 7, 23 })));
-			VST(u + 2 * ox + VL,
-			    __builtin_shuffle(v, z, ((vi){ 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29,
-							   14, 30, 15, 31 })));
+			VST(u + 2 * ox, __builtin_shufflevector(v, z, 0, 16, 1, 17, 2, 18, 3, 19, 4,
+								20, 5, 21, 6, 22, 7, 23));
+			VST(u + 2 * ox + VL, __builtin_shufflevector(v, z, 8, 24, 9, 25, 10, 26, 11, 27,
+								     12, 28, 13, 29, 14, 30, 15, 31));
 		} else {
 			for (int l = 0; l < VL; l++)
 				u[(ox + l) * sw] = v[l];
