@@ -195,7 +195,7 @@ void batchnorm_forward_train(float *out, float *mean, float *rstd, float *runnin
 {
 	const double M = (double)N * HW;
 	const size_t ld = (size_t)C * HW;
-	const int par = (size_t)N * C * HW >= OPS_PAR_MIN;
+	const int par = ops_par((size_t)N * C * HW);
 	/* per channel: the float mean mf, scale a, shift b of out = a * (x - mf) + b */
 	float *coef = xmalloc(sizeof(*coef) * 3 * (size_t)(C > 0 ? C : 1));
 	float *mfs = coef, *as = coef + C, *bs = coef + 2 * C;
@@ -251,7 +251,7 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
 			    int HW, float eps)
 {
 	const int planes = N * C;
-	const int par = (size_t)N * C * HW >= OPS_PAR_MIN;
+	const int par = ops_par((size_t)N * C * HW);
 	float *a = xmalloc(sizeof(*a) * (size_t)(C > 0 ? C : 1));
 
 	for (int c = 0; c < C; c++)
@@ -331,7 +331,7 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
 {
 	const double M = (double)N * HW;
 	const size_t ld = (size_t)C * HW;
-	const int par = (size_t)N * C * HW >= OPS_PAR_MIN;
+	const int par = ops_par((size_t)N * C * HW);
 
 #pragma omp parallel for schedule(static) if (par)
 	for (int c = 0; c < C; c++) {

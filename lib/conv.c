@@ -81,6 +81,18 @@ size_t conv2d_workspace(const struct conv_shape *s, int threads)
 	return slot_floats(s) * (size_t)(threads > 1 ? threads : 1);
 }
 
+void ops_sum_partials(float *dw, const float *work, size_t slot, size_t off, size_t n, int T)
+{
+#pragma omp for schedule(static)
+	for (size_t i = 0; i < n; i++) {
+		float acc = dw[i];
+
+		for (int u = 1; u < T; u++)
+			acc += work[slot * (size_t)u + off + i];
+		dw[i] = acc;
+	}
+}
+
 /* threads to use: at most `threads` (the workspace slots), the OpenMP limit and N */
 int ops_batch_threads(int threads, int N)
 {
@@ -271,22 +283,9 @@ void conv2d_backward(float *din, float *dw, const float *dout, const float *in, 
 				}
 			}
 		}
-		if (dw && T > 1) {
-			/* dw += the other threads' partials, in thread order, split over dw */
+		if (dw && T > 1) {   /* (T <= N: every thread wrote its partial) */
 #pragma omp barrier
-#pragma omp for schedule(static)
-			for (size_t i = 0; i < nw; i++) {
-				float acc = dw[i];
-
-				for (int u = 1; u < T; u++) {
-					int ulo, uhi;
-
-					my_images(&ulo, &uhi, s->N, T, u);
-					if (uhi > ulo)
-						acc += work[slot * (size_t)u + slot - nw + i];
-				}
-				dw[i] = acc;
-			}
+			ops_sum_partials(dw, work, slot, slot - nw, nw, T);
 		}
 	}
 }

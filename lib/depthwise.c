@@ -244,7 +244,7 @@ void depthwise_forward(float *out, const float *in, const float *w, const struct
 {
 	const int C = s->C, H = s->H, W = s->W, OH = s->OH, OW = s->OW, KK = s->kh * s->kw;
 	const int planes = s->N * C;
-	const int par = (size_t)planes * OH * OW * KK >= OPS_PAR_MIN;
+	const int par = ops_par((size_t)planes * OH * OW * KK);
 	const float *xend = in + (size_t)planes * H * W;
 	struct dw_geom g;
 	struct dw_kernels k;
@@ -290,7 +290,7 @@ void depthwise_backward(float *din, float *dw, const float *dout, const float *i
 {
 	const int C = s->C, H = s->H, W = s->W, OH = s->OH, OW = s->OW;
 	const int KK = s->kh * s->kw;
-	const int par = (size_t)s->N * C * OH * OW * KK >= OPS_PAR_MIN;
+	const int par = ops_par((size_t)s->N * C * OH * OW * KK);
 	const float *xend = in + (size_t)s->N * C * H * W;
 	struct dw_geom g;
 	struct dw_kernels k;

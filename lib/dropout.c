@@ -41,7 +41,7 @@ void droppath_forward(float *out, float *mask, const float *in, int N, size_t pe
 	/* the draws in example order, then the scaling (any thread count) */
 	for (int n = 0; n < N; n++)
 		mask[n] = keep >= 1.0f ? 1.0f : keep_mask(r, keep);
-#pragma omp parallel for schedule(static) if (per * N >= OPS_PAR_MIN)
+#pragma omp parallel for schedule(static) if (ops_par(per * N))
 	for (int n = 0; n < N; n++) {
 		const float *x = in + (size_t)n * per;
 		float *y = out + (size_t)n * per;
@@ -56,7 +56,7 @@ void droppath_backward(float *din, const float *dout, const float *mask, int N, 
 {
 	if (!din)
 		return;
-#pragma omp parallel for schedule(static) if (per * N >= OPS_PAR_MIN)
+#pragma omp parallel for schedule(static) if (ops_par(per * N))
 	for (int n = 0; n < N; n++) {
 		const float *g = dout + (size_t)n * per;
 		float *dx = din + (size_t)n * per;

@@ -9,12 +9,13 @@
 #include "ops.h"
 #include "simd.h"
 
+#include <omp.h>
 #include <string.h>
 
 SIMD_CLONES
 void relu_forward(float *out, const float *in, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (n >= OPS_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (ops_par(n))
 	for (size_t i = 0; i < n; i++)
 		out[i] = in[i] > 0 ? in[i] : 0;
 }
@@ -24,15 +25,30 @@ void relu_backward(float *din, const float *dout, const float *in, size_t n)
 {
 	if (!din)
 		return;
-#pragma omp parallel for simd schedule(static) if (n >= OPS_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (ops_par(n))
 	for (size_t i = 0; i < n; i++)
 		din[i] += in[i] > 0 ? dout[i] : 0;
+}
+
+void zero_floats(float *x, size_t n)
+{
+	if (!ops_par(n)) {
+		memset(x, 0, sizeof(*x) * n);
+		return;
+	}
+#pragma omp parallel
+	{
+		const size_t T = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+		const size_t lo = n * t / T, hi = n * (t + 1) / T;
+
+		memset(x + lo, 0, sizeof(*x) * (hi - lo));
+	}
 }
 
 SIMD_CLONES
 void add_forward(float *out, const float *a, const float *b, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (n >= OPS_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (ops_par(n))
 	for (size_t i = 0; i < n; i++)
 		out[i] = a[i] + b[i];
 }
@@ -40,7 +56,7 @@ void add_forward(float *out, const float *a, const float *b, size_t n)
 SIMD_CLONES
 void accumulate(float *y, const float *x, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (n >= OPS_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (ops_par(n))
 	for (size_t i = 0; i < n; i++)
 		y[i] += x[i];
 }
@@ -52,7 +68,7 @@ void concat_forward(float *out, const float *const *in, const int *C, int k, int
 
 	for (int i = 0; i < k; i++)
 		total += (size_t)C[i];
-#pragma omp parallel for schedule(static) if (total * HW * N >= OPS_PAR_MIN)
+#pragma omp parallel for schedule(static) if (ops_par(total * HW * N))
 	for (int n = 0; n < N; n++) {
 		float *o = out + (size_t)n * total * HW;
 
@@ -72,7 +88,7 @@ void concat_backward(float *const *din, const float *dout, const int *C, int k, 
 
 	for (int i = 0; i < k; i++)
 		total += (size_t)C[i];
-#pragma omp parallel for schedule(static) if (total * HW * N >= OPS_PAR_MIN)
+#pragma omp parallel for schedule(static) if (ops_par(total * HW * N))
 	for (int n = 0; n < N; n++) {
 		const float *g = dout + (size_t)n * total * HW;
 
@@ -94,7 +110,7 @@ void concat_backward(float *const *din, const float *dout, const int *C, int k, 
 /* out (N, C) = mean over HW of in (N, C, HW), summed in double */
 void gap_forward(float *out, const float *in, int N, int C, int HW)
 {
-#pragma omp parallel for schedule(static) if ((size_t)N * C * HW >= OPS_PAR_MIN)
+#pragma omp parallel for schedule(static) if (ops_par((size_t)N * C * HW))
 	for (size_t p = 0; p < (size_t)N * C; p++) {
 		const float *x = in + p * HW;
 		double acc = 0;
@@ -110,7 +126,7 @@ void gap_backward(float *din, const float *dout, int N, int C, int HW)
 {
 	if (!din)
 		return;
-#pragma omp parallel for schedule(static) if ((size_t)N * C * HW >= OPS_PAR_MIN)
+#pragma omp parallel for schedule(static) if (ops_par((size_t)N * C * HW))
 	for (size_t p = 0; p < (size_t)N * C; p++) {
 		float v = dout[p] / HW;
 		float *dx = din + p * HW;

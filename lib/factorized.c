@@ -142,20 +142,9 @@ void factorized_reduce_backward(float *din, float *dw1, float *dw2, const float 
 			first = 0;
 		}
 		/* (the implicit barrier of the loop above: every partial is complete) */
-		for (int q = 0; q < 2 && T > 1; q++) {
-			float *dw = q ? dw2 : dw1;
-
-			if (!dw)
-				continue;
-#pragma omp for schedule(static)
-			for (size_t i = 0; i < nw; i++) {
-				float acc = dw[i];
-
-				for (int u = 1; u < T; u++)
-					acc += work[slot * (size_t)u + slot - (2 - q) * nw + i];
-				dw[i] = acc;
-			}
-		}
+		for (int q = 0; q < 2 && T > 1; q++)
+			if (q ? dw2 : dw1)
+				ops_sum_partials(q ? dw2 : dw1, work, slot, slot - (2 - q) * nw, nw, T);
 	}
 }
 

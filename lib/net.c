@@ -248,9 +248,11 @@ static size_t place(struct span *b, int nb)
  * Value lifetime: from the producing step (-1: set from outside) to its last
  * forward reader, or to the end when a backward step reads it or it is an
  * input/output of the network. Gradient lifetime: from the producer to the
- * last reader (the backward runs the same interval in reverse). Both arenas
- * are laid out by first fit in producer order; sizes are rounded to 16
- * floats so every tensor stays 64-byte aligned.
+ * last reader (the backward runs the same interval in reverse); it is also
+ * the lifetime of a value when only the forward runs, so net_infer lays its
+ * arenas out like the gradients. Both arenas are laid out by first fit in
+ * producer order; sizes are rounded to 16 floats so every tensor stays
+ * 64-byte aligned.
  */
 static void plan_memory(struct net *n)
 {
@@ -376,6 +378,7 @@ void net_free(struct net *n)
 	free(n->work);
 	free(n->probs);
 	free(n->aux_probs);
+	free(n->infer_mem);
 	free(n);
 }
 
@@ -519,21 +522,40 @@ static size_t tsize(const struct net *n, int t)
 #define DP(i) (n->grad + n->params[i].offset)
 #define BUF(i) (n->buffer + n->buffers[i].offset)
 
-static void step_forward(struct net *n, const struct net_step *s, int train, float dp_keep,
-			 float dp_final, float progress, struct rng *r)
+/*
+ * Where a forward runs: the batch arena (net_forward: values at off * B) or
+ * one thread's inference arena for a chunk of images (net_infer: values at
+ * goff * B, its own save area and workspace, kernels single-threaded).
+ */
+struct frame {
+	float *act;
+	int infer;        /* values at goff instead of off */
+	int B;
+	float *save;      /* save_per_example * B */
+	float *work;
+	int threads;      /* workspace slots of `work` */
+};
+
+static float *fvalue(const struct net *n, const struct frame *f, int t)
 {
-	int B = n->batch;
-	float *out = net_value(n, s->out);
-	const float *in = net_value(n, s->in[0]);
+	return f->act + (f->infer ? n->tensors[t].goff : n->tensors[t].off) * (size_t)f->B;
+}
+
+static void step_forward(struct net *n, const struct frame *f, const struct net_step *s,
+			 int train, float dp_keep, float dp_final, float progress, struct rng *r)
+{
+	int B = f->B;
+	float *out = fvalue(n, f, s->out);
+	const float *in = fvalue(n, f, s->in[0]);
 	const struct net_tensor *to = &n->tensors[s->out];
 	const struct net_tensor *ti = &n->tensors[s->in[0]];
-	float *save = n->save + s->save * (size_t)B;
+	float *save = f->save + s->save * (size_t)B;
 	struct conv_shape c = s->cs;
 
 	c.N = B;
 	switch (s->kind) {
 	case STEP_CONV:
-		conv2d_forward(out, in, P(s->p[0]), &c, n->work, n->work_threads);
+		conv2d_forward(out, in, P(s->p[0]), &c, f->work, f->threads);
 		break;
 	case STEP_DWCONV:
 		depthwise_forward(out, in, P(s->p[0]), &c);
@@ -553,14 +575,14 @@ static void step_forward(struct net *n, const struct net_step *s, int train, flo
 		relu_forward(out, in, tsize(n, s->out) * (size_t)B);
 		break;
 	case STEP_ADD:
-		add_forward(out, in, net_value(n, s->in[1]), tsize(n, s->out) * (size_t)B);
+		add_forward(out, in, fvalue(n, f, s->in[1]), tsize(n, s->out) * (size_t)B);
 		break;
 	case STEP_CONCAT: {
 		const float *ins[NET_MAX_IN];
 		int C[NET_MAX_IN];
 
 		for (int i = 0; i < s->nin; i++) {
-			ins[i] = net_value(n, s->in[i]);
+			ins[i] = fvalue(n, f, s->in[i]);
 			C[i] = n->tensors[s->in[i]].C;
 		}
 		concat_forward(out, ins, C, s->nin, B, to->H * to->W);
@@ -574,7 +596,7 @@ static void step_forward(struct net *n, const struct net_step *s, int train, flo
 		break;
 	case STEP_FACTRED:
 		factorized_reduce_forward(out, in, P(s->p[0]), P(s->p[1]), B, ti->C, ti->H, ti->W,
-					  to->C, n->work, n->work_threads);
+					  to->C, f->work, f->threads);
 		break;
 	case STEP_GAP:
 		gap_forward(out, in, B, ti->C, ti->H * ti->W);
@@ -607,6 +629,7 @@ int net_forward(struct net *n, const float *images, const int32_t *labels, int t
 		float drop_path_keep, float progress, struct rng *r, float *loss)
 {
 	int B = n->batch, K = n->macro.classes;
+	const struct frame f = { n->act, 0, B, n->save, n->work, n->work_threads };
 
 	memcpy(net_value(n, n->input), images, sizeof(float) * tsize(n, n->input) * (size_t)B);
 	n->aux_active = train && n->aux_logits >= 0 && n->aux_weight > 0 && labels;
@@ -617,7 +640,7 @@ int net_forward(struct net *n, const float *images, const int32_t *labels, int t
 
 		if (s->aux && !n->aux_active)
 			continue;
-		step_forward(n, s, train, n->macro.dropout_keep, drop_path_keep, progress, r);
+		step_forward(n, &f, s, train, n->macro.dropout_keep, drop_path_keep, progress, r);
 	}
 	n->loss_main = n->loss_aux = 0;
 	if (labels && n->logits >= 0) {
@@ -629,6 +652,70 @@ int net_forward(struct net *n, const float *images, const int32_t *labels, int t
 	}
 	if (loss)
 		*loss = n->loss_main + (n->aux_active ? n->aux_weight * n->loss_aux : 0);
+	return 0;
+}
+
+static size_t round16(size_t floats)
+{
+	return (floats + 15) & ~(size_t)15;
+}
+
+/* workspace of the inference steps for one chunk, single-threaded kernels */
+static size_t infer_work(const struct net *n)
+{
+	size_t work = 0;
+
+	for (int i = 0; i < n->nsteps; i++) {
+		const struct net_step *s = &n->steps[i];
+		size_t w = s->aux ? 0 : step_workspace(n, s, NET_INFER_CHUNK, 1);
+
+		if (w > work)
+			work = w;
+	}
+	return work;
+}
+
+int net_infer(struct net *n, const float *images, int count, float *logits)
+{
+	const int K = n->macro.classes;
+	const size_t in_sz = tsize(n, n->input);
+	/* one thread's memory: value arena | save area | workspace, each 64-byte aligned */
+	const size_t act = round16(n->grad_per_example * NET_INFER_CHUNK);
+	const size_t save = round16(n->save_per_example * NET_INFER_CHUNK + 1);
+	const size_t per = act + save + round16(infer_work(n) + 1);
+	const int chunks = (count + NET_INFER_CHUNK - 1) / NET_INFER_CHUNK;
+	int T = omp_get_max_threads();
+
+	if (n->logits < 0)
+		return -1;
+	if (T > chunks)
+		T = chunks;
+	if (T < 1)
+		T = 1;
+	net_alloc_params(n);
+	if (T > n->infer_threads) {
+		free(n->infer_mem);
+		n->infer_mem = xalloc_aligned(sizeof(float) * per * (size_t)T);
+		n->infer_threads = T;
+	}
+	/* dynamic: a thread slowed by a shared core takes fewer chunks; each
+	 * chunk's numbers do not depend on which thread computes it */
+#pragma omp parallel for schedule(dynamic) num_threads(T) if (T > 1)
+	for (int c = 0; c < chunks; c++) {
+		float *mem = n->infer_mem + per * (size_t)omp_get_thread_num();
+		const int b0 = c * NET_INFER_CHUNK;
+		const int B = count - b0 < NET_INFER_CHUNK ? count - b0 : NET_INFER_CHUNK;
+		const struct frame f = { mem, 1, B, mem + act, mem + act + save, 1 };
+
+		memcpy(fvalue(n, &f, n->input), images + (size_t)b0 * in_sz,
+		       sizeof(float) * in_sz * (size_t)B);
+		for (int i = 0; i < n->nsteps; i++)
+			if (!n->steps[i].aux)
+				step_forward(n, &f, &n->steps[i], 0, n->macro.dropout_keep, 1, 0,
+					     NULL);
+		memcpy(logits + (size_t)b0 * K, fvalue(n, &f, n->logits),
+		       sizeof(float) * (size_t)K * (size_t)B);
+	}
 	return 0;
 }
 
@@ -709,7 +796,7 @@ static void zero_grads_at(struct net *n, int i, int seeded)
 {
 	for (int t = 0; t < n->ntensors; t++)
 		if (n->tensors[t].last_use == i && t != seeded)
-			memset(net_dvalue(n, t), 0, sizeof(float) * tsize(n, t) * (size_t)n->batch);
+			zero_floats(net_dvalue(n, t), tsize(n, t) * (size_t)n->batch);
 }
 
 /* tensors no step reads (logits, output) are zeroed by zero_grads */
@@ -728,7 +815,7 @@ static void run_backward(struct net *n, int seeded)
 static void zero_grads(struct net *n)
 {
 	zero_grads_at(n, n->nsteps, -1);
-	memset(n->grad, 0, sizeof(float) * n->nparam_floats);
+	zero_floats(n->grad, n->nparam_floats);
 }
 
 void net_backward(struct net *n)

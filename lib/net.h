@@ -100,7 +100,8 @@ struct net_param {
 struct net_tensor {
 	int C, H, W;
 	size_t off;   /* per-example offset in floats of the value */
-	size_t goff;  /* per-example offset in floats of the gradient */
+	size_t goff;  /* per-example offset in floats of the gradient, and of the
+		       * value in net_infer's forward-only arenas (same lifetime) */
 	int last_use; /* last step reading it (nsteps: none); its gradient is zeroed there */
 	int aux;
 };
@@ -161,6 +162,8 @@ struct net {
 	int batch, cap_batch;
 	size_t work_floats;
 	int work_threads;           /* workspace slots (threads) of `work` */
+	float *infer_mem;           /* net_infer's per-thread arenas, saves and workspaces */
+	int infer_threads;          /* threads infer_mem is sized for */
 
 	/* run state */
 	const int32_t *labels;
@@ -200,6 +203,18 @@ void net_set_loss(struct net *n, float aux_weight, float label_smoothing);
  */
 int net_forward(struct net *n, const float *images, const int32_t *labels, int train,
 		float drop_path_keep, float progress, struct rng *r, float *loss);
+/*
+ * Inference: logits (count, classes) of images (count, C, H, W) with BN
+ * running statistics and no aux head, dropout or drop path -- the numbers of
+ * net_forward(train = 0) up to the summation order of the classifier. The
+ * images are split into fixed chunks of NET_INFER_CHUNK and the threads take
+ * whole chunks through the whole network, so a chunk's activations stay in
+ * cache, no thread waits for another between steps, and the result does not
+ * depend on the thread count. Uses its own small arena: the batch arena is
+ * neither needed nor touched (net_set_batch is not required). Returns 0.
+ */
+#define NET_INFER_CHUNK 16
+int net_infer(struct net *n, const float *images, int count, float *logits);
 /* Gradients of the last forward's loss (labels required): zeroes every grad first. */
 void net_backward(struct net *n);
 /* Backward from a given gradient of tensor `t` (B, C, H, W) instead of the loss

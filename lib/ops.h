@@ -16,13 +16,14 @@
  *  - Results are deterministic for a given thread count, and the OpenMP
  *    kernels (depthwise, pooling, batch norm, im2col) are bit-identical for
  *    any thread count: each output is computed by one thread in a fixed
- *    order. They go parallel only above OPS_PAR_MIN units of work, since a
+ *    order. They go parallel only above OPS_PAR_MIN units of work (ops_par), since a
  *    parallel region costs more than a tiny layer (and much more on a
  *    loaded machine).
  */
 #ifndef NASNET_OPS_H
 #define NASNET_OPS_H
 
+#include <omp.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,13 @@ struct rng;
 
 /* smallest work (multiply-adds or elements) for which a kernel uses OpenMP threads */
 #define OPS_PAR_MIN 32768
+
+/* go parallel: enough work, and not already inside a parallel region (net_infer's
+ * threads each run whole images; a nested region would only add its cost) */
+static inline int ops_par(size_t work)
+{
+	return work >= OPS_PAR_MIN && !omp_in_parallel();
+}
 
 /* Geometry of a convolution / pooling window under TF SAME padding. */
 struct conv_shape {
@@ -64,6 +72,14 @@ void conv2d_backward(float *din, float *dw, const float *dout, const float *in, 
 		     const struct conv_shape *s, float *work, int threads);
 /* threads a batch-split kernel uses: min(threads, omp_get_max_threads(), N), at least 1 */
 int ops_batch_threads(int threads, int N);
+/*
+ * The weight-gradient reduction of the batch-split kernels, called by all T
+ * threads of their parallel region once every partial is complete: thread 0
+ * accumulated into dw (n floats), thread u into work + u * slot + off; dw +=
+ * the partials in thread order (deterministic), the n floats split over the
+ * threads. Ends with the barrier of its loop.
+ */
+void ops_sum_partials(float *dw, const float *work, size_t slot, size_t off, size_t n, int T);
 void conv2d_forward_ref(float *out, const float *in, const float *w, const struct conv_shape *s);
 void conv2d_backward_ref(float *din, float *dw, const float *dout, const float *in,
 			 const float *w, const struct conv_shape *s);
@@ -97,6 +113,8 @@ void relu_forward(float *out, const float *in, size_t n);
 void relu_backward(float *din, const float *dout, const float *in, size_t n);
 /* out = a + b */
 void add_forward(float *out, const float *a, const float *b, size_t n);
+/* x[0..n) = 0, split over the threads when large (gradient buffers before a backward) */
+void zero_floats(float *x, size_t n);
 /* y += x (the backward of add and of identity) */
 void accumulate(float *y, const float *x, size_t n);
 

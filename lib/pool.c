@@ -351,7 +351,7 @@ void avgpool_forward(float *out, const float *in, const struct conv_shape *s)
 {
 	const int H = s->H, W = s->W, OH = s->OH, OW = s->OW;
 	const int planes = s->N * s->C;
-	const int par = (size_t)planes * OH * OW * s->kh * s->kw >= OPS_PAR_MIN;
+	const int par = ops_par((size_t)planes * OH * OW * s->kh * s->kw);
 
 	if (planes <= 0 || OH <= 0 || OW <= 0)
 		return;
@@ -484,7 +484,7 @@ void avgpool_backward(float *din, const float *dout, const struct conv_shape *s)
 {
 	const int H = s->H, W = s->W, OH = s->OH, OW = s->OW;
 	const int planes = s->N * s->C;
-	const int par = (size_t)planes * OH * OW * s->kh * s->kw >= OPS_PAR_MIN;
+	const int par = ops_par((size_t)planes * OH * OW * s->kh * s->kw);
 
 	if (!din || planes <= 0 || OH <= 0 || OW <= 0)
 		return;
@@ -677,7 +677,7 @@ void maxpool_forward(float *out, int32_t *argmax, const float *in, const struct 
 {
 	const int H = s->H, W = s->W, OH = s->OH, OW = s->OW;
 	const int planes = s->N * s->C;
-	const int par = (size_t)planes * OH * OW * s->kh * s->kw >= OPS_PAR_MIN;
+	const int par = ops_par((size_t)planes * OH * OW * s->kh * s->kw);
 
 	if (planes <= 0 || OH <= 0 || OW <= 0)
 		return;
@@ -728,7 +728,7 @@ void maxpool_backward(float *din, const float *dout, const int32_t *argmax,
 {
 	const int H = s->H, W = s->W, OH = s->OH, OW = s->OW;
 	const int planes = s->N * s->C;
-	const int par = (size_t)planes * OH * OW * s->kh * s->kw >= OPS_PAR_MIN;
+	const int par = ops_par((size_t)planes * OH * OW * s->kh * s->kw);
 
 	if (!din)
 		return;

@@ -371,23 +371,20 @@ int evaluate(struct net *n, const struct dataset *d, const struct dataset_split 
 	float *x = xalloc_aligned(sizeof *x * (size_t)(per * batch));
 	int32_t *y = xmalloc(sizeof *y * (size_t)batch);
 	int *idx = xmalloc(sizeof *idx * (size_t)batch);
+	int K = n->macro.classes;
+	float *logits = xmalloc(sizeof *logits * (size_t)batch * (size_t)K);
+	float *probs = xmalloc(sizeof *probs * (size_t)batch * (size_t)K);
 	long correct = 0;
 	double total_loss = 0, t0 = now_seconds(), last = t0;
-	int K = n->macro.classes;
 
-	net_set_loss(n, 0.0f, 0.0f);
 	for (int start = 0; start < s->n; start += batch) {
 		int B = s->n - start < batch ? s->n - start : batch;
-		const float *logits;
-		float l;
 
 		for (int i = 0; i < B; i++)
 			idx[i] = start + i;
 		batch_fill(x, y, s, d->mean, d->std, idx, B, NULL, NULL);
-		net_set_batch(n, B);
-		net_forward(n, x, y, 0, 1.0f, 0.0f, NULL, &l);
-		total_loss += (double)l * B;
-		logits = net_logits(n);
+		net_infer(n, x, B, logits);
+		total_loss += (double)softmax_xent_forward(probs, logits, y, B, K, 0.0f) * B;
 		for (int i = 0; i < B; i++) {
 			int best = 0;
 
@@ -407,6 +404,8 @@ int evaluate(struct net *n, const struct dataset *d, const struct dataset_split 
 	free(x);
 	free(y);
 	free(idx);
+	free(logits);
+	free(probs);
 	return 0;
 }
 

@@ -193,7 +193,8 @@ int main(int argc, char **argv)
 	cli_apply_threads(&c);
 	if (dataset_load(gf.cfg.train.data, &d, !strcmp(split, "test") ? DS_TEST : DS_VALID) < 0)
 		return EXIT_BADINPUT;
-	net = net_create(&gf.geno, &gf.cfg.macro, (int)batch, NULL);
+	/* evaluate() runs net_infer: no batch arena */
+	net = net_create(&gf.geno, &gf.cfg.macro, 0, NULL);
 	if (!net)
 		goto out;
 	net_alloc_params(net);

@@ -15,6 +15,7 @@
 #include "rng.h"
 #include "util.h"
 #include "../tap.h"
+#include "arrays.h"
 
 #include <omp.h>
 #include <string.h>
@@ -23,26 +24,15 @@
 
 static struct rng R;
 
+/* n values uniform in [-1, 1) */
 static float *urand(size_t n)
 {
-	float *a = xmalloc(sizeof(*a) * (n ? n : 1));
-
-	for (size_t i = 0; i < n; i++)
-		a[i] = 2 * rng_float(&R) - 1;
-	return a;
-}
-
-static float *copy(const float *a, size_t n)
-{
-	float *b = xmalloc(sizeof(*b) * (n ? n : 1));
-
-	memcpy(b, a, sizeof(*b) * n);
-	return b;
+	return rand_floats(&R, n, -1, 1);
 }
 
 static float *absolute(const float *a, size_t n)
 {
-	float *b = copy(a, n);
+	float *b = copy_floats(a, n);
 
 	for (size_t i = 0; i < n; i++)
 		b[i] = fabsf(b[i]);
@@ -94,9 +84,10 @@ static int check_shape(const struct conv_shape *s)
 	const size_t no = (size_t)s->N * s->C * s->OH * s->OW;
 	float *in = urand(ni), *w = urand(nw), *dout = urand(no), *di0 = urand(ni), *dw0 = urand(nw);
 	float *ain = absolute(in, ni), *aw = absolute(w, nw), *adout = absolute(dout, no);
-	float *oref = urand(no), *omag = urand(no), *diref = copy(di0, ni), *dwref = copy(dw0, nw);
+	float *oref = urand(no), *omag = urand(no);
+	float *diref = copy_floats(di0, ni), *dwref = copy_floats(dw0, nw);
 	float *dimag = xcalloc(ni ? ni : 1, sizeof(float)), *dwmag = xcalloc(nw, sizeof(float));
-	float *o[2], *di[2], *dw[2], *dionly = copy(di0, ni), *dwonly = copy(dw0, nw);
+	float *o[2], *di[2], *dw[2], *dionly = copy_floats(di0, ni), *dwonly = copy_floats(dw0, nw);
 	int good = 1, saved = omp_get_max_threads();
 
 	snprintf(d, sizeof(d), "N%d C%d %dx%d k%dx%d s%d,%d d%d pad %d,%d", s->N, s->C, s->H, s->W,
@@ -108,8 +99,8 @@ static int check_shape(const struct conv_shape *s)
 	for (int t = 0; t < 2; t++) {
 		omp_set_num_threads(t + 1);
 		o[t] = urand(no);
-		di[t] = copy(di0, ni);
-		dw[t] = copy(dw0, nw);
+		di[t] = copy_floats(di0, ni);
+		dw[t] = copy_floats(dw0, nw);
 		depthwise_forward(o[t], in, w, s);
 		depthwise_backward(di[t], dw[t], dout, in, w, s);
 	}

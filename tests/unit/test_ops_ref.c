@@ -12,6 +12,7 @@
 #include "rng.h"
 #include "util.h"
 #include "../tap.h"
+#include "arrays.h"
 
 #include <omp.h>
 #include <string.h>
@@ -27,21 +28,10 @@ static int irange(int lo, int hi)
 	return lo + (int)rng_below(&R, (uint64_t)(hi - lo + 1));
 }
 
+/* n values uniform in [-1, 1) */
 static float *urand(size_t n)
 {
-	float *a = xmalloc(sizeof(*a) * (n ? n : 1));
-
-	for (size_t i = 0; i < n; i++)
-		a[i] = 2 * rng_float(&R) - 1;
-	return a;
-}
-
-static float *copy(const float *a, size_t n)
-{
-	float *b = xmalloc(sizeof(*b) * (n ? n : 1));
-
-	memcpy(b, a, sizeof(*b) * n);
-	return b;
+	return rand_floats(&R, n, -1, 1);
 }
 
 /* compare fast with ref; count the failing pairs into *fails, print only those */
@@ -96,7 +86,7 @@ static void test_conv(void)
 		size_t no = (size_t)s.N * s.K * s.OH * s.OW;
 		float *in = urand(ni), *w = urand(nw), *dout = urand(no);
 		float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni), *dw1 = urand(nw);
-		float *di2 = copy(di1, ni), *dw2 = copy(dw1, nw);
+		float *di2 = copy_floats(di1, ni), *dw2 = copy_floats(dw1, nw);
 		float *work = xmalloc(sizeof(float) * (conv2d_workspace(&s, T) + 1));
 
 		conv2d_forward(o1, in, w, &s, work, T);
@@ -138,7 +128,7 @@ static void test_depthwise(void)
 		size_t no = (size_t)N * C * s.OH * s.OW;
 		float *in = urand(ni), *w = urand(nw), *dout = urand(no);
 		float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni), *dw1 = urand(nw);
-		float *di2 = copy(di1, ni), *dw2 = copy(dw1, nw);
+		float *di2 = copy_floats(di1, ni), *dw2 = copy_floats(dw1, nw);
 
 		depthwise_forward(o1, in, w, &s);
 		depthwise_forward_ref(o2, in, w, &s);
@@ -167,7 +157,7 @@ static void test_pool(int is_max)
 		snprintf(d, sizeof(d), "N%d C%d %dx%d k%d s%d", N, C, H, W, k, st);
 		size_t ni = (size_t)N * C * H * W, no = (size_t)N * C * s.OH * s.OW;
 		float *in = urand(ni), *dout = urand(no), *o1 = urand(no), *o2 = urand(no);
-		float *di1 = urand(ni), *di2 = copy(di1, ni);
+		float *di1 = urand(ni), *di2 = copy_floats(di1, ni);
 		int32_t *am = xmalloc(sizeof(*am) * no);
 
 		if (is_max) {
@@ -204,8 +194,10 @@ static void test_factorized(void)
 		size_t ni = (size_t)N * C * H * W, nw = (size_t)F / 2 * C;
 		size_t no = (size_t)N * F * ((H + 1) / 2) * ((W + 1) / 2);
 		float *in = urand(ni), *w1 = urand(nw), *w2 = urand(nw), *dout = urand(no);
-		float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni), *di2 = copy(di1, ni);
-		float *da1 = urand(nw), *db1 = urand(nw), *da2 = copy(da1, nw), *db2 = copy(db1, nw);
+		float *o1 = urand(no), *o2 = urand(no);
+		float *di1 = urand(ni), *di2 = copy_floats(di1, ni);
+		float *da1 = urand(nw), *db1 = urand(nw);
+		float *da2 = copy_floats(da1, nw), *db2 = copy_floats(db1, nw);
 		float *work = xmalloc(sizeof(float) * factorized_reduce_workspace(N, C, H, W, F, T));
 
 		factorized_reduce_forward(o1, in, w1, w2, N, C, H, W, F, work, T);
@@ -234,8 +226,10 @@ static void test_linear(void)
 		snprintf(d, sizeof(d), "N%d %d->%d", N, Fi, Fo);
 		size_t ni = (size_t)N * Fi, nw = (size_t)Fo * Fi, no = (size_t)N * Fo;
 		float *in = urand(ni), *w = urand(nw), *b = urand(Fo), *dout = urand(no);
-		float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni), *di2 = copy(di1, ni);
-		float *dw1 = urand(nw), *dw2 = copy(dw1, nw), *db1 = urand(Fo), *db2 = copy(db1, Fo);
+		float *o1 = urand(no), *o2 = urand(no);
+		float *di1 = urand(ni), *di2 = copy_floats(di1, ni);
+		float *dw1 = urand(nw), *dw2 = copy_floats(dw1, nw);
+		float *db1 = urand(Fo), *db2 = copy_floats(db1, Fo);
 
 		linear_forward(o1, in, w, b, N, Fi, Fo);
 		linear_forward_ref(o2, in, w, b, N, Fi, Fo);

@@ -16,6 +16,7 @@
 #include "rng.h"
 #include "util.h"
 #include "../tap.h"
+#include "arrays.h"
 
 #include <math.h>
 #include <omp.h>
@@ -26,19 +27,11 @@ static struct rng R;
 /* n uniform values in [lo, hi), or from {0, 1, 2, 3} if ties */
 static float *urand(size_t n, float lo, float hi, int ties)
 {
-	float *a = xmalloc(sizeof(*a) * (n ? n : 1));
+	float *a = rand_floats(&R, n, lo, hi);
 
-	for (size_t i = 0; i < n; i++)
-		a[i] = ties ? (float)rng_below(&R, 4) : lo + (hi - lo) * rng_float(&R);
+	for (size_t i = 0; ties && i < n; i++)
+		a[i] = (float)rng_below(&R, 4);
 	return a;
-}
-
-static float *copy(const float *a, size_t n)
-{
-	float *b = xmalloc(sizeof(*b) * (n ? n : 1));
-
-	memcpy(b, a, sizeof(*b) * n);
-	return b;
 }
 
 /* worst |got - want| - (atol + rtol |want|) over n values; > 0 fails */
@@ -85,7 +78,7 @@ static int pool_case(int N, int C, int H, int W, int k, int st, int ties)
 	size_t ni = (size_t)N * C * H * W, no = (size_t)N * C * s.OH * s.OW;
 	float *in = urand(ni, -1, 1, ties), *dout = urand(no, -1, 1, 0);
 	float *o1 = urand(no, -1, 1, 0), *o2 = urand(no, -1, 1, 0);
-	float *d1 = urand(ni, -1, 1, 0), *d2 = copy(d1, ni);
+	float *d1 = urand(ni, -1, 1, 0), *d2 = copy_floats(d1, ni);
 	int32_t *am = xmalloc(sizeof(*am) * (no ? no : 1));
 	double e;
 
@@ -249,10 +242,10 @@ static int bn_case(int N, int C, int HW, float offset)
 	float *m1 = xmalloc(sizeof(float) * C), *m2 = xmalloc(sizeof(float) * C);
 	float *r1 = xmalloc(sizeof(float) * C), *r2 = xmalloc(sizeof(float) * C);
 	float *rm1 = urand(C, -1, 1, 0), *rv1 = urand(C, 0.5f, 2, 0);
-	float *rm2 = copy(rm1, C), *rv2 = copy(rv1, C);
-	float *di1 = urand(n, -1, 1, 0), *di2 = copy(di1, n);
-	float *dg1 = urand(C, -1, 1, 0), *dg2 = copy(dg1, C), *db1 = urand(C, -1, 1, 0);
-	float *db2 = copy(db1, C);
+	float *rm2 = copy_floats(rm1, C), *rv2 = copy_floats(rv1, C);
+	float *di1 = urand(n, -1, 1, 0), *di2 = copy_floats(di1, n);
+	float *dg1 = urand(C, -1, 1, 0), *dg2 = copy_floats(dg1, C), *db1 = urand(C, -1, 1, 0);
+	float *db2 = copy_floats(db1, C);
 	int bad = 0;
 	double e;
 
@@ -386,9 +379,9 @@ static void test_null_grads(void)
 	size_t ni = (size_t)N * C * HW;
 	float *in = urand(ni, -1, 1, 0), *dout = urand(ni, -1, 1, 0), *g = urand(C, 0.5f, 1.5f, 0);
 	float *mean = urand(C, -0.1f, 0.1f, 0), *rstd = urand(C, 0.5f, 1.5f, 0);
-	float *din = urand(ni, -1, 1, 0), *din2 = copy(din, ni);
-	float *dg = urand(C, -1, 1, 0), *db = urand(C, -1, 1, 0), *dg2 = copy(dg, C);
-	float *db2 = copy(db, C);
+	float *din = urand(ni, -1, 1, 0), *din2 = copy_floats(din, ni);
+	float *dg = urand(C, -1, 1, 0), *db = urand(C, -1, 1, 0), *dg2 = copy_floats(dg, C);
+	float *db2 = copy_floats(db, C);
 	int32_t *am = xcalloc(ni, sizeof(*am));
 	int good = 1;
 
