@@ -56,8 +56,11 @@ train)
 		# benchmark mode: rewards come from the NAS-Bench-201 table, no training
 		xargs -a "$dir/archs.list" "$bin/lookup-child" --quiet >/dev/null
 	else
+		# 9>&-: this shell holds the run's lock (fd 9, search.sh) until the round
+		# ends; parallel must not, or the placeholder `sleep 10101` processes it
+		# forks at start-up would keep a killed search's run locked for hours
 		# shellcheck disable=SC2086
-		parallel "${par[@]}" ${LAUNCH:-} pipelines/child.sh {} :::: "$dir/archs.list"
+		parallel "${par[@]}" ${LAUNCH:-} pipelines/child.sh {} :::: "$dir/archs.list" 9>&-
 	fi
 	total=$(wc -l <"$dir/archs.list")
 	failed=0 first=

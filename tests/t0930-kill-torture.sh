@@ -44,8 +44,9 @@ for i in $(seq 1 20); do
 	fi
 	wait $leader 2>/dev/null
 	# nothing of the killed session may linger: kill again what the first
-	# pkill missed (GNU parallel forks placeholder `sleep 10101` processes at
-	# start-up; one forked while pkill ran outlives it, holding the run's lock)
+	# pkill missed (a process forked while pkill ran outlives it; round.sh
+	# keeps such stragglers -- GNU parallel's placeholder `sleep 10101` --
+	# from holding the run's lock, the flock below waits for the rest)
 	for w in $(seq 100); do pkill -KILL -s "$leader" || break; sleep 0.05; done
 	flock -w 10 "$run/.lock" true 2>/dev/null
 done
