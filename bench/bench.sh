@@ -7,9 +7,11 @@
 # its own peak RSS, and prints
 #   bench: <case> nasnet-c <x> img/s pytorch <y> img/s ratio <x/y> rss-ratio <r>
 # then the first-step losses of both sides (the network-level parity check),
-# the achieved GFLOP/s against the measured sgemm peak, and the 2-thread
-# speedups. Networks: NASNet-A N=1 F=8 and N=2 F=16 and DARTS-V2 N=1 F=8 on
-# 1x28x28, batch 64, written by bin/build-net (seed 1).
+# the achieved GFLOP/s against the measured sgemm peak, the 2-thread
+# speedups and the per-op table of bench/bench-ops.sh (1 thread). Networks:
+# NASNet-A N=1 F=8 and N=2 F=16 and DARTS-V2 N=1 F=8 on 1x28x28, batch 64,
+# written by bin/build-net (seed 1). An eval step is net_infer (what score
+# and transfer run) against a torch.no_grad() forward with BN running statistics.
 #
 # Last, the search-level figure: one round of the default `make search`
 # (default child settings, JOBS=2, BENCH_SEARCH_CHILDREN children) in a
@@ -83,6 +85,9 @@ for key in "${!CIPS[@]}"; do
 		;;
 	esac
 done | sort
+
+echo "per-op forward + backward times (make bench-ops):"
+BENCH_THREADS=1 bash bench/bench-ops.sh
 
 SEARCH_CHILDREN=${BENCH_SEARCH_CHILDREN:-4}
 if [ "$SEARCH_CHILDREN" -gt 0 ]; then
