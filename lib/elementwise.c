@@ -15,7 +15,7 @@
 SIMD_CLONES
 void relu_forward(float *out, const float *in, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (ops_par(n))
+#pragma omp parallel for simd schedule(static) if (parallel: ops_par(n))
 	for (size_t i = 0; i < n; i++)
 		out[i] = in[i] > 0 ? in[i] : 0;
 }
@@ -25,7 +25,7 @@ void relu_backward(float *din, const float *dout, const float *in, size_t n)
 {
 	if (!din)
 		return;
-#pragma omp parallel for simd schedule(static) if (ops_par(n))
+#pragma omp parallel for simd schedule(static) if (parallel: ops_par(n))
 	for (size_t i = 0; i < n; i++)
 		din[i] += in[i] > 0 ? dout[i] : 0;
 }
@@ -48,7 +48,7 @@ void zero_floats(float *x, size_t n)
 SIMD_CLONES
 void add_forward(float *out, const float *a, const float *b, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (ops_par(n))
+#pragma omp parallel for simd schedule(static) if (parallel: ops_par(n))
 	for (size_t i = 0; i < n; i++)
 		out[i] = a[i] + b[i];
 }
@@ -56,7 +56,7 @@ void add_forward(float *out, const float *a, const float *b, size_t n)
 SIMD_CLONES
 void accumulate(float *y, const float *x, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (ops_par(n))
+#pragma omp parallel for simd schedule(static) if (parallel: ops_par(n))
 	for (size_t i = 0; i < n; i++)
 		y[i] += x[i];
 }
