@@ -49,13 +49,17 @@ for spec in $NETS; do
 	net=$DIR/$name.h5
 	bin/build-net -q --genotype "$geno" --cells "$cells" --filters "$filters" -o "$net" >/dev/null
 	build/bench/bench-net -q --export "$DIR/$name" "$net"
+	# eval runs a copy whose BN running statistics are those of the batch
+	$PY bench/torch_net.py "$net" "$DIR/$name" --calibrate "$DIR/$name.eval.h5"
 	for mode in $MODES; do
+		netm=$net
+		[ "$mode" = train ] || netm=$DIR/$name.eval.h5
 		for t in $THREADS; do
 			c=$(build/bench/bench-net -q --mode "$mode" --threads "$t" --warmup "$WARMUP" \
-				--repeat "$REPEAT" "$net")
+				--repeat "$REPEAT" "$netm")
 			best=; bl=
 			for fmt in nchw cl; do
-				p=$($PY bench/torch_net.py "$net" "$DIR/$name" --mode "$mode" --threads "$t" \
+				p=$($PY bench/torch_net.py "$netm" "$DIR/$name" --mode "$mode" --threads "$t" \
 					--format "$fmt" --warmup "$WARMUP" --repeat "$REPEAT")
 				if [ -z "$best" ] || awk -v a="$(field img/s "$p")" -v b="$(field img/s "$bl")" \
 					'BEGIN { exit !(a > b) }'; then

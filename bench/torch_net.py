@@ -29,7 +29,9 @@ lr 0.01), as bench-net. Prints one line:
 loss0 is the first training forward's loss: it must equal bench-net's.
 """
 import argparse
+import os
 import resource
+import shutil
 import statistics
 import sys
 import time
@@ -152,6 +154,24 @@ class Net:
         return v[int(self.head['logits'])].flatten(1)
 
 
+def calibrate(net, x, netfile, out):
+    """Eval benchmarks need the running statistics of a trained network: with the
+    defaults (mean 0, var 1) activations grow cell after cell (logits in the
+    thousands), an unrepresentative workload. One train-mode forward with
+    momentum 1 makes them the batch statistics (unbiased variance), the same
+    update rule as nasnet-c's."""
+    net.momentum = 1.0
+    with torch.no_grad():
+        net.forward(x, True)
+    tmp = out + '.tmp'
+    shutil.copyfile(netfile, tmp)
+    with h5py.File(tmp, 'r+') as f:
+        for name, t in net.buffers.items():
+            f['buffers/' + name][...] = t.numpy()
+    os.replace(tmp, out)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('netfile')
@@ -161,6 +181,9 @@ def main():
     ap.add_argument('--format', default='nchw', choices=['nchw', 'cl'])
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--repeat', type=int, default=10)
+    ap.add_argument('--calibrate', metavar='OUT',
+                    help='write a copy of NETFILE whose BN running statistics are the '
+                         'statistics of the batch (one train-mode forward, momentum 1) and exit')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -171,6 +194,8 @@ def main():
     y = torch.from_numpy(np.fromfile(a.prefix + '.y', dtype=np.int32).astype(np.int64))
     if a.format == 'cl':
         x = x.contiguous(memory_format=torch.channels_last)
+    if a.calibrate:
+        return calibrate(net, x, a.netfile, a.calibrate)
     train = a.mode == 'train'
     opt = torch.optim.SGD(net.order, lr=0.01, momentum=0.9) if train else None
     times, loss0 = [], None

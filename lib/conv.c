@@ -207,18 +207,16 @@ void conv2d_forward(float *out, const float *in, const float *w, const struct co
 			const float *in_n = in + n * in_sz;   /* (C, H, W) */
 			const float *b = in_n;
 
-			if (is_pointwise(s) && pw_fast(P)) {
-				/* direct kernel: no packing, out_n written once */
-				pw_gemm(out + n * out_sz, w, CKK, 1, in_n, K, CKK, P, 0);
-				continue;
-			}
 			if (!is_pointwise(s)) {
 				im2col(col, in_n, s);
 				b = col;
 			}
 			/* out_n (K, P) = w (K, CKK) . b (CKK, P) */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, K, P, CKK, 1.0f, w,
-				    CKK, b, P, 0.0f, out + n * out_sz, P);
+			if (pw_fast(P))   /* direct kernel: no packing, out_n written once */
+				pw_gemm(out + n * out_sz, w, CKK, 1, b, K, CKK, P, 0);
+			else
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, K, P, CKK,
+					    1.0f, w, CKK, b, P, 0.0f, out + n * out_sz, P);
 		}
 	}
 }
@@ -277,8 +275,13 @@ void conv2d_backward(float *din, float *dw, const float *dout, const float *in, 
 					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, K,
 						    1.0f, w, CKK, dout_n, P, 1.0f, din_n, P);
 				} else {
-					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, K,
-						    1.0f, w, CKK, dout_n, P, 0.0f, col, P);
+					/* col (CKK, P) = w^T (CKK, K) . dout_n (K, P) */
+					if (pw_fast(P))
+						pw_gemm(col, w, 1, CKK, dout_n, CKK, K, P, 0);
+					else
+						cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+							    CKK, P, K, 1.0f, w, CKK, dout_n, P,
+							    0.0f, col, P);
 					col2im_add(din_n, col, s);
 				}
 			}
