@@ -78,7 +78,8 @@ static void run_op(const struct opcase *o, struct rng *r)
 	float *dw = randn((size_t)cs.K * o->C * o->k * o->k + 1, r);
 	float *g = randn((size_t)o->C, r), *b = randn((size_t)o->C, r);
 	float *st = randn(4 * (size_t)o->C, r);
-	float *work = randn(conv2d_workspace(&cs, 1) + 1, r);
+	const int T = omp_get_max_threads();   /* --threads: the convolutions split the batch too */
+	float *work = randn(conv2d_workspace(&cs, T) + 1, r);
 	int32_t *am = xmalloc(sizeof(*am) * no);
 	double t[6];
 
@@ -87,8 +88,8 @@ static void run_op(const struct opcase *o, struct rng *r)
 
 		switch (o->kind) {
 		case 0:
-			conv2d_forward(y, x, w, &cs, work, 1);
-			conv2d_backward(dx, dw, dy, x, w, &cs, work, 1);
+			conv2d_forward(y, x, w, &cs, work, T);
+			conv2d_backward(dx, dw, dy, x, w, &cs, work, T);
 			break;
 		case 1:
 			depthwise_forward(y, x, w, &cs);
