@@ -147,8 +147,11 @@ static void im2col(float *restrict col, const float *restrict in, const struct c
 			const int off = kx * dil - s->pl;
 			for (int ox = 0; ox < lo; ox++)
 				d[ox] = 0;
-			for (int ox = lo; ox < hi; ox++)
-				d[ox] = row[ox * sw + off];
+			if (sw == 1)   /* the common case: a contiguous run */
+				memcpy(d + lo, row + lo + off, sizeof(*d) * (size_t)(hi - lo));
+			else
+				for (int ox = lo; ox < hi; ox++)
+					d[ox] = row[ox * sw + off];
 			for (int ox = hi; ox < OW; ox++)
 				d[ox] = 0;
 		}
@@ -178,8 +181,16 @@ static void col2im_add(float *restrict din, const float *restrict col, const str
 					float *row = plane + (size_t)iy * W;
 					const int off = kx * dil - s->pl;
 					const float *g = src + (size_t)oy * OW;
-					for (int ox = lo; ox < hi; ox++)
-						row[ox * sw + off] += g[ox];
+
+					if (sw == 1) {   /* contiguous: vectorised */
+						float *r1 = row + off;
+
+						for (int ox = lo; ox < hi; ox++)
+							r1[ox] += g[ox];
+					} else {
+						for (int ox = lo; ox < hi; ox++)
+							row[ox * sw + off] += g[ox];
+					}
 				}
 			}
 	}
