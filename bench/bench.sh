@@ -9,7 +9,8 @@
 # then the first-step losses of both sides (the network-level parity check),
 # the achieved GFLOP/s against the measured sgemm peak, the 2-thread
 # speedups and the per-op table of bench/bench-ops.sh (1 thread). Networks:
-# NASNet-A N=1 F=8 and N=2 F=16 and DARTS-V2 N=1 F=8 on 1x28x28, batch 64,
+# NASNet-A N=1 F=8 and N=2 F=16, DARTS-V2 N=1 F=8 and a child the search
+# sampled (bench/sampled-child.txt, what a search trains) on 1x28x28, batch 64,
 # written by bin/build-net (seed 1). An eval step is net_infer (what score
 # and transfer run) against a torch.no_grad() forward with BN running statistics.
 #
@@ -18,7 +19,8 @@
 # scratch run folder, timed, printed as children trained per hour.
 #
 # Environment: BENCH_WARMUP (2), BENCH_REPEAT (5), BENCH_THREADS ("1 2"),
-# BENCH_NETS ("nasnet-a:1:8 nasnet-a:2:16 darts-v2:1:8"), BENCH_MODES
+# BENCH_NETS ("nasnet-a:1:8 nasnet-a:2:16 darts-v2:1:8 bench/sampled-child.txt:1:8";
+# genotype:cells:filters, the genotype a built-in name or a file), BENCH_MODES
 # ("train eval"), BENCH_DIR (build/bench/run), BENCH_SEARCH_CHILDREN (4; 0
 # skips the search figure).
 set -eu -o pipefail
@@ -27,7 +29,7 @@ PY=/usr/bin/python3
 WARMUP=${BENCH_WARMUP:-2}
 REPEAT=${BENCH_REPEAT:-5}
 THREADS=${BENCH_THREADS:-1 2}
-NETS=${BENCH_NETS:-nasnet-a:1:8 nasnet-a:2:16 darts-v2:1:8}
+NETS=${BENCH_NETS:-nasnet-a:1:8 nasnet-a:2:16 darts-v2:1:8 bench/sampled-child.txt:1:8}
 MODES=${BENCH_MODES:-train eval}
 DIR=${BENCH_DIR:-build/bench/run}
 mkdir -p "$DIR"
@@ -45,7 +47,7 @@ declare -A CIPS
 summary=()
 for spec in $NETS; do
 	IFS=: read -r geno cells filters <<<"$spec"
-	name=$geno-n$cells-f$filters
+	name=$(basename "${geno%.txt}")-n$cells-f$filters
 	net=$DIR/$name.h5
 	bin/build-net -q --genotype "$geno" --cells "$cells" --filters "$filters" -o "$net" >/dev/null
 	build/bench/bench-net -q --export "$DIR/$name" "$net"
