@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t0930-kill-torture.sh - a tiny `make search` is SIGKILLed, the whole
 # session at once (make, GNU parallel, every child tool), at 20 random
-# moments (seeded delays of 0.2 to 3 s, resuming each time), then run to
+# moments (seeded delays of 0.1 to 1.2 s, resuming each time), then run to
 # completion: policy.h5 and history.tsv must be byte-identical to an
 # uninterrupted run of the same RUN path (same SOURCE_DATE_EPOCH, from
 # tests/lib.sh), with no temporary file left anywhere in the run.
@@ -27,7 +27,7 @@ RANDOM=930
 kills=0 finished=0
 exec 3>&2 2>/dev/null  # no "Killed" job notices
 for i in $(seq 1 20); do
-	ms=$((200 + RANDOM % 2801))
+	ms=$((100 + RANDOM % 1101))
 	setsid bash -c 'make --no-print-directory -s search RUN="$1" DATA="$2" ROUNDS=2 CHILDREN=3 \
 		CHILD_F=4 CHILD_TRAIN_IMAGES=120 CHILD_BATCH=24 SEED=5 JOBS=2 >/dev/null 2>&1' \
 		_ "$run" "$tmp/d.h5" &
