@@ -244,6 +244,12 @@ static size_t place(struct span *b, int nb)
 	return extent;
 }
 
+/* sizes in floats rounded to 16: every block stays 64-byte aligned */
+static size_t round16(size_t floats)
+{
+	return (floats + 15) & ~(size_t)15;
+}
+
 /*
  * Value lifetime: from the producing step (-1: set from outside) to its last
  * forward reader, or to the end when a backward step reads it or it is an
@@ -297,8 +303,7 @@ static void plan_memory(struct net *n)
 		int t = order[k], last = n->tensors[t].last_use;
 		int pinned = t == n->input || t == n->input2 || t == n->output || t == n->logits ||
 			     t == n->aux_logits || last == S;
-		size_t sz = ((size_t)n->tensors[t].C * n->tensors[t].H * n->tensors[t].W + 15) &
-			    ~(size_t)15;
+		size_t sz = round16((size_t)n->tensors[t].C * n->tensors[t].H * n->tensors[t].W);
 
 		v[k].size = g[k].size = sz;
 		v[k].start = g[k].start = prod[t];
@@ -655,11 +660,6 @@ int net_forward(struct net *n, const float *images, const int32_t *labels, int t
 	return 0;
 }
 
-static size_t round16(size_t floats)
-{
-	return (floats + 15) & ~(size_t)15;
-}
-
 /* workspace of the inference steps for one chunk, single-threaded kernels */
 static size_t infer_work(const struct net *n)
 {
@@ -682,7 +682,6 @@ int net_infer(struct net *n, const float *images, int count, float *logits)
 	/* one thread's memory: value arena | save area | workspace, each 64-byte aligned */
 	const size_t act = round16(n->grad_per_example * NET_INFER_CHUNK);
 	const size_t save = round16(n->save_per_example * NET_INFER_CHUNK + 1);
-	const size_t per = act + save + round16(infer_work(n) + 1);
 	const int chunks = (count + NET_INFER_CHUNK - 1) / NET_INFER_CHUNK;
 	int T = omp_get_max_threads();
 
@@ -693,16 +692,17 @@ int net_infer(struct net *n, const float *images, int count, float *logits)
 	if (T < 1)
 		T = 1;
 	net_alloc_params(n);
-	if (T > n->infer_threads) {
+	if (T > n->infer_threads) {   /* (the tape is fixed: only T changes the size) */
+		n->infer_per = act + save + round16(infer_work(n) + 1);
 		free(n->infer_mem);
-		n->infer_mem = xalloc_aligned(sizeof(float) * per * (size_t)T);
+		n->infer_mem = xalloc_aligned(sizeof(float) * n->infer_per * (size_t)T);
 		n->infer_threads = T;
 	}
 	/* dynamic: a thread slowed by a shared core takes fewer chunks; each
 	 * chunk's numbers do not depend on which thread computes it */
 #pragma omp parallel for schedule(dynamic) num_threads(T) if (T > 1)
 	for (int c = 0; c < chunks; c++) {
-		float *mem = n->infer_mem + per * (size_t)omp_get_thread_num();
+		float *mem = n->infer_mem + n->infer_per * (size_t)omp_get_thread_num();
 		const int b0 = c * NET_INFER_CHUNK;
 		const int B = count - b0 < NET_INFER_CHUNK ? count - b0 : NET_INFER_CHUNK;
 		const struct frame f = { mem, 1, B, mem + act, mem + act + save, 1 };

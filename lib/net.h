@@ -164,6 +164,7 @@ struct net {
 	int work_threads;           /* workspace slots (threads) of `work` */
 	float *infer_mem;           /* net_infer's per-thread arenas, saves and workspaces */
 	int infer_threads;          /* threads infer_mem is sized for */
+	size_t infer_per;           /* floats of one thread's part of infer_mem */
 
 	/* run state */
 	const int32_t *labels;
