@@ -356,3 +356,136 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
 			 (float)(-k * rs * sgx), (float)(-k * sg));
 	}
 }
+
+/*
+ * A batch split into slices (net.c's data-parallel step: each thread owns
+ * N_u examples in its own memory). Each slice reduces its own examples; the
+ * parts are merged in slice order, so every thread derives the same numbers
+ * and the result depends on the slice count, not on timing. A part is
+ * BN_PART(C) doubles: N_u, then two sums per channel.
+ */
+
+/* part = { N, (mean, centred sum of squares) per channel } of this slice */
+void batchnorm_slice_moments(double *part, const float *in, int N, int C, int HW)
+{
+	const double M = (double)N * HW;
+	const size_t ld = (size_t)C * HW;
+
+	part[0] = N;
+	for (int c = 0; c < C; c++) {
+		const float *x = in + (size_t)c * HW;
+		/* as batchnorm_forward_train: around the float mean, corrected */
+		float mf = (float)(plane_sum(x, ld, N, HW, 0.0f) / M);
+		double s1, sq;
+
+		plane_sum_sq(&s1, &sq, x, ld, N, HW, mf);
+		sq -= s1 * s1 / M;
+		part[2 + 2 * c] = mf + s1 / M;
+		part[3 + 2 * c] = sq > 0 ? sq : 0;
+	}
+}
+
+/*
+ * Merge T parts (stride doubles apart) into coef (3C floats: float mean mf,
+ * scale a, shift b of out = a * (x - mf) + b) by Chan's pairwise update:
+ * M2 = sum M2_u + sum M_u (mean_u - mean)^2. mean/rstd (saved for the
+ * backward) and the running statistics are written when non-NULL (by one
+ * thread).
+ */
+void batchnorm_slice_combine(float *coef, float *mean, float *rstd, float *running_mean,
+			     float *running_var, const double *parts, size_t stride, int T,
+			     const float *gamma, const float *beta, int C, int HW, float momentum,
+			     float eps)
+{
+	double M = 0;
+
+	for (int u = 0; u < T; u++)
+		M += parts[u * stride] * HW;
+	for (int c = 0; c < C; c++) {
+		double mu = 0, sq = 0;
+
+		for (int u = 0; u < T; u++)
+			mu += parts[u * stride] * HW * parts[u * stride + 2 + 2 * c];
+		mu /= M;
+		for (int u = 0; u < T; u++) {
+			const double *p = parts + u * stride;
+			double d = p[2 + 2 * c] - mu;
+
+			sq += p[3 + 2 * c] + p[0] * HW * d * d;
+		}
+
+		double var = sq / M, rs = 1.0 / sqrt(var + eps);
+		float mf = (float)mu;
+
+		coef[c] = mf;
+		coef[C + c] = (float)(gamma[c] * rs);
+		coef[2 * C + c] = (float)(beta[c] - (mu - mf) * gamma[c] * rs);
+		if (mean) {
+			mean[c] = mf;
+			rstd[c] = (float)rs;
+		}
+		if (running_mean)
+			running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mu);
+		if (running_var) {
+			double unbiased = M > 1 ? sq / (M - 1) : var;
+
+			running_var[c] = (float)((1.0 - momentum) * running_var[c] +
+						 momentum * unbiased);
+		}
+	}
+}
+
+/* out (N,C,HW) = coef's a * (in - mf) + b, in memory order */
+void batchnorm_slice_normalize(float *out, const float *in, const float *coef, int N, int C,
+			       int HW)
+{
+	planes_affine(out, in, 0, N * C, C, HW, coef, coef + C, coef + 2 * C);
+}
+
+/* part = { N, (sum dy, sum dy * (x - mean)) per channel } of this slice */
+void batchnorm_slice_grad_sums(double *part, const float *dout, const float *in,
+			       const float *mean, int N, int C, int HW)
+{
+	const size_t ld = (size_t)C * HW;
+
+	part[0] = N;
+	for (int c = 0; c < C; c++)
+		plane_grad_sums(part + 2 + 2 * c, part + 3 + 2 * c, in + (size_t)c * HW,
+				dout + (size_t)c * HW, ld, N, HW, mean[c]);
+}
+
+/* din (this slice) += ..., and dgamma, dbeta (when non-NULL: one thread) += the merged sums */
+void batchnorm_slice_backward(float *din, float *dgamma, float *dbeta, const double *parts,
+			      size_t stride, int T, const float *dout, const float *in,
+			      const float *mean, const float *rstd, const float *gamma, int N,
+			      int C, int HW)
+{
+	const size_t ld = (size_t)C * HW;
+	double M = 0;
+
+	for (int u = 0; u < T; u++)
+		M += parts[u * stride] * HW;
+	for (int c = 0; c < C; c++) {
+		const double rs = rstd[c];
+		double sg = 0, sgd = 0;
+
+		for (int u = 0; u < T; u++) {
+			sg += parts[u * stride + 2 + 2 * c];
+			sgd += parts[u * stride + 3 + 2 * c];
+		}
+
+		double sgx = sgd * rs;
+
+		if (dbeta)
+			dbeta[c] += (float)sg;
+		if (dgamma)
+			dgamma[c] += (float)sgx;
+		if (!din)
+			continue;
+
+		double k = gamma[c] * rs / M;
+
+		plane_dx(din + (size_t)c * HW, in + (size_t)c * HW, dout + (size_t)c * HW, ld, N, HW,
+			 mean[c], (float)(gamma[c] * rs), (float)(-k * rs * sgx), (float)(-k * sg));
+	}
+}

@@ -384,6 +384,8 @@ void net_free(struct net *n)
 	free(n->probs);
 	free(n->aux_probs);
 	free(n->infer_mem);
+	free(n->split_mem);
+	free(n->gather);
 	free(n);
 }
 
@@ -479,12 +481,14 @@ void net_set_batch(struct net *n, int batch)
 	free(n->save);
 	free(n->probs);
 	free(n->aux_probs);
+	free(n->gather);
 	n->act = xalloc_aligned(sizeof(float) * (n->act_per_example * (size_t)batch + 1));
 	n->dact = xalloc_aligned(sizeof(float) * (n->grad_per_example * (size_t)batch + 1));
 	n->save = xalloc_aligned(sizeof(float) * (n->save_per_example * (size_t)batch + 1));
 	alloc_work(n, batch, T > n->work_threads ? T : n->work_threads);
 	n->probs = xalloc_aligned(sizeof(float) * ((size_t)K * (size_t)batch + 1));
 	n->aux_probs = xalloc_aligned(sizeof(float) * ((size_t)K * (size_t)batch + 1));
+	n->gather = xalloc_aligned(sizeof(float) * (2 * (size_t)K * (size_t)batch + 1));
 	n->cap_batch = n->batch = batch;
 }
 
@@ -496,11 +500,15 @@ void net_set_loss(struct net *n, float aux_weight, float label_smoothing)
 
 float *net_value(const struct net *n, int t)
 {
+	if (n->split > 1)   /* slices lie apart: only the gathered logits */
+		return t == n->logits ? n->gather : NULL;
 	return n->act + n->tensors[t].off * (size_t)n->batch;
 }
 
 float *net_dvalue(const struct net *n, int t)
 {
+	if (n->split > 1)
+		return NULL;
 	return n->dact + n->tensors[t].goff * (size_t)n->batch;
 }
 
@@ -524,21 +532,31 @@ static size_t tsize(const struct net *n, int t)
 }
 
 #define P(i) (n->param + n->params[i].offset)
-#define DP(i) (n->grad + n->params[i].offset)
+#define DP(i) (f->grad + n->params[i].offset)
 #define BUF(i) (n->buffer + n->buffers[i].offset)
 
 /*
- * Where a forward runs: the batch arena (net_forward: values at off * B) or
- * one thread's inference arena for a chunk of images (net_infer: values at
+ * Where a forward or backward runs: the whole batch in the batch arena
+ * (values at off * B, gradients at goff * B), one slice of a split batch
+ * (the same layout for the slice's B examples, from the slice's first
+ * example on: net_forward with T > 1 threads, see split_forward), or one
+ * thread's inference arena for a chunk of images (net_infer: values at
  * goff * B, its own save area and workspace, kernels single-threaded).
  */
 struct frame {
-	float *act;
+	float *act, *dact;
 	int infer;        /* values at goff instead of off */
-	int B;
+	int B;            /* examples of this frame */
 	float *save;      /* save_per_example * B */
 	float *work;
 	int threads;      /* workspace slots of `work` */
+	float *grad;      /* parameter gradients this frame accumulates into */
+	/* slices of a split batch (T = 1: the whole batch) */
+	int u, T, b0;     /* slice u of T, starting at example b0 */
+	double *bn_part;  /* shared: two halves of T parts, bn_stride doubles each */
+	size_t bn_stride;
+	float *bn_coef;   /* private: 3 C of the BN being normalised */
+	int bn_count;     /* BN steps passed: its parity picks bn_part's half */
 };
 
 static float *fvalue(const struct net *n, const struct frame *f, int t)
@@ -546,8 +564,142 @@ static float *fvalue(const struct net *n, const struct frame *f, int t)
 	return f->act + (f->infer ? n->tensors[t].goff : n->tensors[t].off) * (size_t)f->B;
 }
 
-static void step_forward(struct net *n, const struct frame *f, const struct net_step *s,
-			 int train, float dp_keep, float dp_final, float progress, struct rng *r)
+static float *fdvalue(const struct net *n, const struct frame *f, int t)
+{
+	return f->dact + n->tensors[t].goff * (size_t)f->B;
+}
+
+/* the whole batch, kernels threaded inside */
+static struct frame whole_frame(struct net *n)
+{
+	struct frame f = { n->act, n->dact, 0, n->batch, n->save, n->work, n->work_threads,
+			   n->grad, 0, 1, 0, NULL, 0, NULL, 0 };
+
+	return f;
+}
+
+/*
+ * The data-parallel step. With T > 1 threads, training splits the batch
+ * into T slices, slice u = examples [B u / T, B (u+1) / T), each laid out
+ * like a batch of its own from its first example's place in the arenas, and
+ * each thread takes its slice through the whole tape with single-threaded
+ * kernels: one parallel region per forward and per backward instead of one
+ * (or more) per op. Slices meet only where the batch is one: batch norm (a
+ * barrier between the slices' partial sums and their merge, fixed order) and
+ * the parameter gradients (slices 1.. accumulate privately; summed in slice
+ * order at the end). Results depend on T, not on timing.
+ *
+ * split_mem: the BN parts (2 halves x T x bn_stride doubles), the private
+ * gradients of slices 1..T-1, then per slice its workspace and BN
+ * coefficients.
+ */
+static int slice_start(int B, int T, int u)
+{
+	return (int)((int64_t)B * u / T);
+}
+
+static size_t split_bn_stride(const struct net *n)
+{
+	size_t c = 0;
+
+	for (int i = 0; i < n->nsteps; i++)
+		if (n->steps[i].kind == STEP_BN && (size_t)n->tensors[n->steps[i].out].C > c)
+			c = (size_t)n->tensors[n->steps[i].out].C;
+	return (BN_PART(c) + 7) & ~(size_t)7;   /* 64-byte parts: no false sharing */
+}
+
+static size_t split_work(const struct net *n, int T)
+{
+	int Bs = (n->batch + T - 1) / T;
+	size_t work = 0;
+
+	for (int i = 0; i < n->nsteps; i++) {
+		size_t w = step_workspace(n, &n->steps[i], Bs, 1);
+
+		if (w > work)
+			work = w;
+	}
+	return round16(work + 1);
+}
+
+static void alloc_split(struct net *n, int T)
+{
+	size_t stride = split_bn_stride(n);
+	size_t parts = round16(2 * 2 * (size_t)T * stride);   /* floats */
+	size_t grads = round16(n->nparam_floats);
+	size_t per = split_work(n, T) + round16(3 * (stride / 2));
+
+	if (T == n->split_threads && n->batch <= n->split_batch)
+		return;
+	free(n->split_mem);
+	n->split_mem = xalloc_aligned(sizeof(float) * (parts + grads * (T - 1) + per * T));
+	n->split_threads = T;
+	n->split_batch = n->batch;
+}
+
+static struct frame slice_frame(struct net *n, int u, int T)
+{
+	int b0 = slice_start(n->batch, T, u);
+	size_t stride = split_bn_stride(n);
+	size_t parts = round16(2 * 2 * (size_t)T * stride), grads = round16(n->nparam_floats);
+	size_t work = split_work(n, T), per = work + round16(3 * (stride / 2));
+	float *mine = n->split_mem + parts + grads * (T - 1) + per * u;
+	struct frame f = {
+		.act = n->act + n->act_per_example * b0,
+		.dact = n->dact + n->grad_per_example * b0,
+		.B = slice_start(n->batch, T, u + 1) - b0,
+		.save = n->save + n->save_per_example * b0,
+		.work = mine,
+		.threads = 1,
+		.grad = u ? n->split_mem + parts + grads * (u - 1) : n->grad,
+		.u = u, .T = T, .b0 = b0,
+		.bn_part = (double *)n->split_mem,
+		.bn_stride = stride,
+		.bn_coef = mine + work,
+	};
+
+	return f;
+}
+
+/* this slice's share of the merge of the private gradients into n->grad */
+static void sum_slice_grads(struct net *n, int u, int T)
+{
+	size_t grads = round16(n->nparam_floats);
+	size_t parts = round16(2 * 2 * (size_t)T * split_bn_stride(n));
+	size_t i0 = round16(n->nparam_floats * u / T), i1 = round16(n->nparam_floats * (u + 1) / T);
+
+	if (i1 > n->nparam_floats)
+		i1 = n->nparam_floats;
+	for (int v = 1; v < T; v++)
+		accumulate(n->grad + i0, n->split_mem + parts + grads * (v - 1) + i0,
+			   i1 > i0 ? i1 - i0 : 0);
+}
+
+/* the next BN's half of the shared parts: a slow slice may still be merging
+ * the previous BN's, which the parity keeps apart */
+static double *bn_parts(struct frame *f)
+{
+	return f->bn_part + (size_t)(f->bn_count++ & 1) * (size_t)f->T * f->bn_stride;
+}
+
+static void bn_slice_forward(struct net *n, struct frame *f, const struct net_step *s,
+			     float *out, const float *in)
+{
+	const struct net_tensor *to = &n->tensors[s->out];
+	const int C = to->C, HW = to->H * to->W, one = f->u == 0;
+	double *parts = bn_parts(f);
+
+	batchnorm_slice_moments(parts + f->u * f->bn_stride, in, f->B, C, HW);
+#pragma omp barrier
+	batchnorm_slice_combine(f->bn_coef, one ? n->stat + s->stat : NULL,
+				one ? n->stat + s->stat + C : NULL, one ? BUF(s->b[0]) : NULL,
+				one ? BUF(s->b[1]) : NULL, parts, f->bn_stride, f->T, P(s->p[0]),
+				P(s->p[1]), C, HW, n->macro.bn_momentum, n->macro.bn_eps);
+	batchnorm_slice_normalize(out, in, f->bn_coef, f->B, C, HW);
+}
+
+static void step_forward(struct net *n, struct frame *f, const struct net_step *s, int train,
+			 float dp_keep, float dp_final, float progress)
 {
 	int B = f->B;
 	float *out = fvalue(n, f, s->out);
@@ -566,7 +718,9 @@ static void step_forward(struct net *n, const struct frame *f, const struct net_
 		depthwise_forward(out, in, P(s->p[0]), &c);
 		break;
 	case STEP_BN:
-		if (train)
+		if (train && f->T > 1)
+			bn_slice_forward(n, f, s, out, in);
+		else if (train)
 			batchnorm_forward_train(out, n->stat + s->stat, n->stat + s->stat + to->C,
 						BUF(s->b[0]), BUF(s->b[1]), in, P(s->p[0]),
 						P(s->p[1]), B, to->C, to->H * to->W,
@@ -613,46 +767,121 @@ static void step_forward(struct net *n, const struct frame *f, const struct net_
 		dp_keep = net_drop_path_keep(n, s->depth, dp_final, progress);
 		/* fall through */
 	case STEP_DROPOUT:
+		/* the mask was drawn by draw_masks */
 		if (train && dp_keep < 1) {
 			if (s->kind == STEP_DROPPATH)
-				droppath_forward(out, save, in, B, tsize(n, s->out), dp_keep, r);
+				droppath_apply(out, save, in, B, tsize(n, s->out));
 			else
-				dropout_forward(out, save, in, tsize(n, s->out) * (size_t)B, dp_keep,
-						r);
+				dropout_apply(out, save, in, tsize(n, s->out) * (size_t)B);
 		} else {
-			size_t m = s->kind == STEP_DROPPATH ? (size_t)B : tsize(n, s->out) * (size_t)B;
-
-			for (size_t i = 0; i < m; i++)
-				save[i] = 1;
 			memcpy(out, in, sizeof(float) * tsize(n, s->out) * (size_t)B);
 		}
 		break;
 	}
 }
 
-int net_forward(struct net *n, const float *images, const int32_t *labels, int train,
-		float drop_path_keep, float progress, struct rng *r, float *loss)
+/*
+ * The dropout and drop-path masks of a forward, drawn before it in step and
+ * example order -- the order of a serial forward, whatever the slices -- into
+ * each slice's save area (all ones when the op is off).
+ */
+static void draw_masks(struct net *n, int T, int train, float dp_final, float progress,
+		       struct rng *r)
 {
-	int B = n->batch, K = n->macro.classes;
-	const struct frame f = { n->act, 0, B, n->save, n->work, n->work_threads };
+	for (int i = 0; i < n->nsteps; i++) {
+		const struct net_step *s = &n->steps[i];
+		int path = s->kind == STEP_DROPPATH;
+		float keep = path ? net_drop_path_keep(n, s->depth, dp_final, progress)
+				  : n->macro.dropout_keep;
+		size_t per = path ? 1 : tsize(n, s->out);
 
-	memcpy(net_value(n, n->input), images, sizeof(float) * tsize(n, n->input) * (size_t)B);
-	n->aux_active = train && n->aux_logits >= 0 && n->aux_weight > 0 && labels;
-	n->trained = train;
-	n->labels = labels;
+		if ((!path && s->kind != STEP_DROPOUT) || (s->aux && !n->aux_active))
+			continue;
+		for (int u = 0; u < T; u++) {
+			int b0 = slice_start(n->batch, T, u), B = slice_start(n->batch, T, u + 1) - b0;
+
+			dropout_mask(n->save + n->save_per_example * b0 + s->save * (size_t)B,
+				     per * B, train ? keep : 1, r);
+		}
+	}
+}
+
+/* slices for a forward: the threads OpenMP would use, for a whole network
+ * whose inner tensors nobody reads from outside */
+static int split_wanted(const struct net *n)
+{
+	int T = omp_get_max_threads();
+
+	if (T < 2 || n->logits < 0 || n->input2 >= 0 || n->need_input_grad)
+		return 1;
+	return T < n->batch ? T : n->batch;
+}
+
+/* copy a slice's rows (B, K) of tensor t to dst (batch, K) */
+static void gather_rows(const struct net *n, const struct frame *f, int t, float *dst)
+{
+	size_t sz = tsize(n, t);
+
+	memcpy(dst + sz * (size_t)f->b0, fvalue(n, f, t), sizeof(float) * sz * (size_t)f->B);
+}
+
+static void forward_frame(struct net *n, struct frame *f, const float *images, int train,
+			  float drop_path_keep, float progress)
+{
+	size_t in_sz = tsize(n, n->input);
+
+	memcpy(fvalue(n, f, n->input), images + in_sz * (size_t)f->b0,
+	       sizeof(float) * in_sz * (size_t)f->B);
 	for (int i = 0; i < n->nsteps; i++) {
 		const struct net_step *s = &n->steps[i];
 
 		if (s->aux && !n->aux_active)
 			continue;
-		step_forward(n, &f, s, train, n->macro.dropout_keep, drop_path_keep, progress, r);
+		step_forward(n, f, s, train, n->macro.dropout_keep, drop_path_keep, progress);
+	}
+	if (f->T > 1) {
+		gather_rows(n, f, n->logits, n->gather);
+		if (n->aux_active)
+			gather_rows(n, f, n->aux_logits, n->gather + tsize(n, n->logits) * n->batch);
+	}
+}
+
+int net_forward(struct net *n, const float *images, const int32_t *labels, int train,
+		float drop_path_keep, float progress, struct rng *r, float *loss)
+{
+	int B = n->batch, K = n->macro.classes, T = split_wanted(n);
+
+	n->aux_active = train && n->aux_logits >= 0 && n->aux_weight > 0 && labels;
+	n->trained = train;
+	n->labels = labels;
+	if (T > 1) {
+#pragma omp parallel num_threads(T)
+		{
+#pragma omp single
+			{
+				n->split = omp_get_num_threads();
+				alloc_split(n, n->split);
+				draw_masks(n, n->split, train, drop_path_keep, progress, r);
+			}
+			struct frame f = slice_frame(n, omp_get_thread_num(), n->split);
+
+			forward_frame(n, &f, images, train, drop_path_keep, progress);
+		}
+	} else {
+		struct frame f = whole_frame(n);
+
+		n->split = 1;
+		draw_masks(n, 1, train, drop_path_keep, progress, r);
+		forward_frame(n, &f, images, train, drop_path_keep, progress);
 	}
 	n->loss_main = n->loss_aux = 0;
 	if (labels && n->logits >= 0) {
 		n->loss_main = softmax_xent_forward(n->probs, net_logits(n), labels, B, K,
 						    n->label_smoothing);
 		if (n->aux_active)
-			n->loss_aux = softmax_xent_forward(n->aux_probs, net_value(n, n->aux_logits),
+			n->loss_aux = softmax_xent_forward(n->aux_probs,
+							   n->split > 1 ? n->gather + (size_t)B * K
+									: net_value(n, n->aux_logits),
 							   labels, B, K, n->label_smoothing);
 	}
 	if (loss)
@@ -705,29 +934,29 @@ int net_infer(struct net *n, const float *images, int count, float *logits)
 		float *mem = n->infer_mem + n->infer_per * (size_t)omp_get_thread_num();
 		const int b0 = c * NET_INFER_CHUNK;
 		const int B = count - b0 < NET_INFER_CHUNK ? count - b0 : NET_INFER_CHUNK;
-		const struct frame f = { mem, 1, B, mem + act, mem + act + save, 1 };
+		struct frame f = { mem, NULL, 1, B, mem + act, mem + act + save, 1,
+				   NULL, 0, 1, 0, NULL, 0, NULL, 0 };
 
 		memcpy(fvalue(n, &f, n->input), images + (size_t)b0 * in_sz,
 		       sizeof(float) * in_sz * (size_t)B);
 		for (int i = 0; i < n->nsteps; i++)
 			if (!n->steps[i].aux)
-				step_forward(n, &f, &n->steps[i], 0, n->macro.dropout_keep, 1, 0,
-					     NULL);
+				step_forward(n, &f, &n->steps[i], 0, n->macro.dropout_keep, 1, 0);
 		memcpy(logits + (size_t)b0 * K, fvalue(n, &f, n->logits),
 		       sizeof(float) * (size_t)K * (size_t)B);
 	}
 	return 0;
 }
 
-static void step_backward(struct net *n, const struct net_step *s)
+static void step_backward(struct net *n, struct frame *f, const struct net_step *s)
 {
-	int B = n->batch;
-	const float *dout = net_dvalue(n, s->out);
-	const float *in = net_value(n, s->in[0]);
-	float *din = net_dvalue(n, s->in[0]);
+	int B = f->B;
+	const float *dout = fdvalue(n, f, s->out);
+	const float *in = fvalue(n, f, s->in[0]);
+	float *din = fdvalue(n, f, s->in[0]);
 	const struct net_tensor *to = &n->tensors[s->out];
 	const struct net_tensor *ti = &n->tensors[s->in[0]];
-	float *save = n->save + s->save * (size_t)B;
+	float *save = f->save + s->save * (size_t)B;
 	struct conv_shape c = s->cs;
 
 	c.N = B;
@@ -737,28 +966,44 @@ static void step_backward(struct net *n, const struct net_step *s)
 		din = NULL;
 	switch (s->kind) {
 	case STEP_CONV:
-		conv2d_backward(din, DP(s->p[0]), dout, in, P(s->p[0]), &c, n->work, n->work_threads);
+		conv2d_backward(din, DP(s->p[0]), dout, in, P(s->p[0]), &c, f->work, f->threads);
 		break;
 	case STEP_DWCONV:
 		depthwise_backward(din, DP(s->p[0]), dout, in, P(s->p[0]), &c);
 		break;
-	case STEP_BN:
-		batchnorm_backward(din, DP(s->p[0]), DP(s->p[1]), dout, in, n->stat + s->stat,
-				   n->stat + s->stat + to->C, P(s->p[0]), B, to->C, to->H * to->W);
+	case STEP_BN: {
+		const float *mean = n->stat + s->stat, *rstd = mean + to->C;
+
+		if (f->T > 1) {
+			double *parts = bn_parts(f);
+			int one = f->u == 0;
+
+			batchnorm_slice_grad_sums(parts + f->u * f->bn_stride, dout, in, mean, B,
+						  to->C, to->H * to->W);
+#pragma omp barrier
+			batchnorm_slice_backward(din, one ? DP(s->p[0]) : NULL,
+						 one ? DP(s->p[1]) : NULL, parts, f->bn_stride, f->T,
+						 dout, in, mean, rstd, P(s->p[0]), B, to->C,
+						 to->H * to->W);
+		} else {
+			batchnorm_backward(din, DP(s->p[0]), DP(s->p[1]), dout, in, mean, rstd,
+					   P(s->p[0]), B, to->C, to->H * to->W);
+		}
 		break;
+	}
 	case STEP_RELU:
-		relu_backward(din, dout, net_value(n, s->out), tsize(n, s->out) * (size_t)B);
+		relu_backward(din, dout, fvalue(n, f, s->out), tsize(n, s->out) * (size_t)B);
 		break;
 	case STEP_ADD:
 		accumulate(din, dout, tsize(n, s->out) * (size_t)B);
-		accumulate(net_dvalue(n, s->in[1]), dout, tsize(n, s->out) * (size_t)B);
+		accumulate(fdvalue(n, f, s->in[1]), dout, tsize(n, s->out) * (size_t)B);
 		break;
 	case STEP_CONCAT: {
 		float *dins[NET_MAX_IN];
 		int C[NET_MAX_IN];
 
 		for (int i = 0; i < s->nin; i++) {
-			dins[i] = net_dvalue(n, s->in[i]);
+			dins[i] = fdvalue(n, f, s->in[i]);
 			C[i] = n->tensors[s->in[i]].C;
 		}
 		concat_backward(dins, dout, C, s->nin, B, to->H * to->W);
@@ -772,8 +1017,8 @@ static void step_backward(struct net *n, const struct net_step *s)
 		break;
 	case STEP_FACTRED:
 		factorized_reduce_backward(din, DP(s->p[0]), DP(s->p[1]), dout, in, P(s->p[0]),
-					   P(s->p[1]), B, ti->C, ti->H, ti->W, to->C, n->work,
-					   n->work_threads);
+					   P(s->p[1]), B, ti->C, ti->H, ti->W, to->C, f->work,
+					   f->threads);
 		break;
 	case STEP_GAP:
 		gap_backward(din, dout, B, ti->C, ti->H * ti->W);
@@ -792,52 +1037,88 @@ static void step_backward(struct net *n, const struct net_step *s)
 }
 
 /* the gradient buffers that start their life at step i (shared memory) */
-static void zero_grads_at(struct net *n, int i, int seeded)
+static void zero_grads_at(struct net *n, const struct frame *f, int i, int seeded)
 {
 	for (int t = 0; t < n->ntensors; t++)
 		if (n->tensors[t].last_use == i && t != seeded)
-			zero_floats(net_dvalue(n, t), tsize(n, t) * (size_t)n->batch);
+			zero_floats(fdvalue(n, f, t), tsize(n, t) * (size_t)f->B);
 }
 
-/* tensors no step reads (logits, output) are zeroed by zero_grads */
-static void run_backward(struct net *n, int seeded)
+/*
+ * One frame's backward: zero its gradients (tensors no step reads, such as
+ * the logits, and the parameters' here; the others where their life
+ * begins), seed the loss gradient (its share of the batch mean) or dout
+ * (the frame's rows of it) into tensor `seeded`, run the tape in reverse.
+ */
+static void backward_frame(struct net *n, struct frame *f, int seeded, const float *dout)
 {
+	const int K = n->macro.classes;
+	const double share = (double)f->B / n->batch;
+
+	zero_grads_at(n, f, n->nsteps, -1);
+	zero_floats(f->grad, n->nparam_floats);
+	if (seeded >= 0) {
+		size_t sz = tsize(n, seeded);
+
+		memcpy(fdvalue(n, f, seeded), dout + sz * (size_t)f->b0,
+		       sizeof(float) * sz * (size_t)f->B);
+	} else if (!n->labels || n->logits < 0) {
+		return;
+	} else {
+		const int32_t *labels = n->labels + f->b0;
+
+		softmax_xent_backward(fdvalue(n, f, n->logits), n->probs + (size_t)f->b0 * K,
+				      labels, f->B, K, n->label_smoothing, (float)share);
+		if (n->aux_active)
+			softmax_xent_backward(fdvalue(n, f, n->aux_logits),
+					      n->aux_probs + (size_t)f->b0 * K, labels, f->B, K,
+					      n->label_smoothing, (float)(n->aux_weight * share));
+	}
 	for (int i = n->nsteps - 1; i >= 0; i--) {
 		const struct net_step *s = &n->steps[i];
 
-		zero_grads_at(n, i, seeded);
+		zero_grads_at(n, f, i, seeded);
 		if (s->aux && !n->aux_active)
 			continue;
-		step_backward(n, s);
+		step_backward(n, f, s);
 	}
 }
 
-static void zero_grads(struct net *n)
+/* the backward of the last forward, over the same slices */
+static void backward(struct net *n, int seeded, const float *dout)
 {
-	zero_grads_at(n, n->nsteps, -1);
-	zero_floats(n->grad, n->nparam_floats);
+	const int T = n->split;
+
+	if (T <= 1) {
+		struct frame f = whole_frame(n);
+
+		backward_frame(n, &f, seeded, dout);
+		return;
+	}
+#pragma omp parallel num_threads(T)
+	{
+		if (omp_get_num_threads() != T) {   /* the forward's team had T threads */
+			fprintf(stderr, "%s: net_backward: %d threads for %d slices\n", progname,
+				omp_get_num_threads(), T);
+			abort();
+		}
+		int u = omp_get_thread_num();
+		struct frame f = slice_frame(n, u, T);
+
+		backward_frame(n, &f, seeded, dout);
+#pragma omp barrier
+		sum_slice_grads(n, u, T);
+	}
 }
 
 void net_backward(struct net *n)
 {
-	int B = n->batch, K = n->macro.classes;
-
-	zero_grads(n);
-	if (!n->labels || n->logits < 0)
-		return;
-	softmax_xent_backward(net_dvalue(n, n->logits), n->probs, n->labels, B, K,
-			      n->label_smoothing, 1.0f);
-	if (n->aux_active)
-		softmax_xent_backward(net_dvalue(n, n->aux_logits), n->aux_probs, n->labels, B, K,
-				      n->label_smoothing, n->aux_weight);
-	run_backward(n, -1);
+	backward(n, -1, NULL);
 }
 
 void net_backward_from(struct net *n, int t, const float *dout)
 {
-	zero_grads(n);
-	memcpy(net_dvalue(n, t), dout, sizeof(float) * tsize(n, t) * (size_t)n->batch);
-	run_backward(n, t);
+	backward(n, t, dout);
 }
 
 static int find(const struct net_param *v, int cnt, const char *name)

@@ -165,6 +165,10 @@ struct net {
 	float *infer_mem;           /* net_infer's per-thread arenas, saves and workspaces */
 	int infer_threads;          /* threads infer_mem is sized for */
 	size_t infer_per;           /* floats of one thread's part of infer_mem */
+	int split;                  /* slices of the last net_forward (1: the whole batch) */
+	float *split_mem;           /* BN parts, private gradients, slice workspaces (net.c) */
+	int split_threads, split_batch;  /* what split_mem is sized for */
+	float *gather;              /* (2, B, classes): logits and aux logits of the slices */
 
 	/* run state */
 	const int32_t *labels;
@@ -237,7 +241,14 @@ struct net *net_create_cell(const struct cell *c, int reduce, int filters, int c
 
 /* (B, classes) logits of the last forward */
 const float *net_logits(const struct net *n);
-/* value / gradient of a tensor for the current batch (B, C, H, W) */
+/*
+ * Value / gradient of a tensor for the current batch (B, C, H, W). With
+ * more than one OpenMP thread, a whole network (not a fragment, and without
+ * need_input_grad) trains on a split batch: one slice of the batch per
+ * thread, each slice in its own part of the arenas (net.c, "the
+ * data-parallel step"). Then only the logits are readable (net_value of the
+ * logits; NULL for any other tensor and for every gradient).
+ */
 float *net_value(const struct net *n, int tensor);
 float *net_dvalue(const struct net *n, int tensor);
 

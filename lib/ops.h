@@ -107,6 +107,32 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
 			const float *in, const float *mean, const float *rstd, const float *gamma,
 			int N, int C, int HW);
 
+/*
+ * Batch norm over a batch split into slices held apart (net.c's data-parallel
+ * training step, one slice per thread). Forward: each slice fills its part
+ * (batchnorm_slice_moments); once all parts are complete every slice merges
+ * them in slice order (batchnorm_slice_combine: the same coefficients in
+ * every thread; one thread passes mean/rstd/running to be written) and
+ * normalises its own examples. Backward likewise: batchnorm_slice_grad_sums,
+ * then batchnorm_slice_backward. A part is BN_PART(C) doubles; parts lie
+ * `stride` doubles apart.
+ */
+#define BN_PART(C) (2 + 2 * (size_t)(C))
+void batchnorm_slice_moments(double *part, const float *in, int N, int C, int HW);
+void batchnorm_slice_combine(float *coef, float *mean, float *rstd, float *running_mean,
+			     float *running_var, const double *parts, size_t stride, int T,
+			     const float *gamma, const float *beta, int C, int HW, float momentum,
+			     float eps);
+/* out = a * (in - mf) + b with coef (3C) = mf, a, b from batchnorm_slice_combine */
+void batchnorm_slice_normalize(float *out, const float *in, const float *coef, int N, int C,
+			       int HW);
+void batchnorm_slice_grad_sums(double *part, const float *dout, const float *in,
+			       const float *mean, int N, int C, int HW);
+void batchnorm_slice_backward(float *din, float *dgamma, float *dbeta, const double *parts,
+			      size_t stride, int T, const float *dout, const float *in,
+			      const float *mean, const float *rstd, const float *gamma, int N,
+			      int C, int HW);
+
 /* ---- activations and elementwise ---- */
 void relu_forward(float *out, const float *in, size_t n);
 /* din += dout * (in > 0) */
@@ -182,6 +208,13 @@ void softmax_xent_backward(float *dlogits, const float *probs, const int32_t *la
 /* mask (n) in {0, 1/keep}; out = in * mask */
 void dropout_forward(float *out, float *mask, const float *in, size_t n, float keep,
 		     struct rng *r);
+/* the two halves of the forwards (net.c draws every mask of a step before
+ * the threads apply them): mask (n) in {0, 1/keep}, one rng_float() per unit
+ * in index order, none when keep >= 1; dropout out = in * mask; drop path
+ * out[n] = in[n] * mask[n] over `per` elements (mask (N) from dropout_mask) */
+void dropout_mask(float *mask, size_t n, float keep, struct rng *r);
+void dropout_apply(float *out, const float *mask, const float *in, size_t n);
+void droppath_apply(float *out, const float *mask, const float *in, int N, size_t per);
 void dropout_backward(float *din, const float *dout, const float *mask, size_t n);
 /* per-example: mask (N) in {0, 1/keep}; out[n] = in[n] * mask[n] over `per` elements */
 void droppath_forward(float *out, float *mask, const float *in, int N, size_t per, float keep,
