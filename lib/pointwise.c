@@ -43,15 +43,15 @@
  */
 #define PW_DEFINE(SUF, VT, VW)                                                                  \
 	PW_INLINE void tile_##SUF(float *out, const float *a, long ars, long acs,              \
-				  const float *b, int Kd, int P, int i0, int p0, int MR, int NV,  \
-				  int skip, int accumulate)                                       \
+				  const float *b, const long *boff, int Kd, int P, int i0, int p0, \
+				  int MR, int NV, int skip, int accumulate)                       \
 	{                                                                                       \
 		VT acc[8][3];                                                                   \
 		_Pragma("GCC unroll 8") for (int r = 0; r < MR; r++)                            \
 			_Pragma("GCC unroll 3") for (int v = 0; v < NV; v++)                    \
 				acc[r][v] = (VT){0};                                            \
 		for (int j = 0; j < Kd; j++) {                                                  \
-			const float *bj = b + (long)j * P + p0;                                 \
+			const float *bj = b + (boff ? boff[j] : (long)j * P) + p0;              \
 			const float *aj = a + (long)i0 * ars + (long)j * acs;                   \
 			VT x[3];                                                                \
 			_Pragma("GCC unroll 3") for (int v = 0; v < NV; v++)                    \
@@ -83,57 +83,153 @@
                                                                                                 \
 	/* all row tiles of one column tile */                                                 \
 	PW_INLINE void rows_##SUF(float *out, const float *a, long ars, long acs,              \
-				  const float *b, int M, int Kd, int P, int p0, int MRX, int NV,  \
-				  int skip, int accumulate)                                       \
+				  const float *b, const long *boff, int M, int Kd, int P, int p0, \
+				  int MRX, int NV, int skip, int accumulate)                      \
 	{                                                                                       \
 		int i = 0;                                                                      \
 		for (; i + MRX <= M; i += MRX)                                                  \
-			tile_##SUF(out, a, ars, acs, b, Kd, P, i, p0, MRX, NV, skip, accumulate); \
+			tile_##SUF(out, a, ars, acs, b, boff, Kd, P, i, p0, MRX, NV, skip, accumulate); \
 		if (MRX > 4 && i + 4 <= M) {                                                    \
-			tile_##SUF(out, a, ars, acs, b, Kd, P, i, p0, 4, NV, skip, accumulate); \
+			tile_##SUF(out, a, ars, acs, b, boff, Kd, P, i, p0, 4, NV, skip, accumulate); \
 			i += 4;                                                                 \
 		}                                                                               \
 		if (i + 2 <= M) {                                                               \
-			tile_##SUF(out, a, ars, acs, b, Kd, P, i, p0, 2, NV, skip, accumulate); \
+			tile_##SUF(out, a, ars, acs, b, boff, Kd, P, i, p0, 2, NV, skip, accumulate); \
 			i += 2;                                                                 \
 		}                                                                               \
 		if (i < M)                                                                      \
-			tile_##SUF(out, a, ars, acs, b, Kd, P, i, p0, 1, NV, skip, accumulate); \
+			tile_##SUF(out, a, ars, acs, b, boff, Kd, P, i, p0, 1, NV, skip, accumulate); \
+	}
+
+/* every column tile of out (M, P) */
+#define PW_GEMM_BODY(SUF, VW, MR2, MR1)                                                         \
+	PW_INLINE void gemm_##SUF(float *out, const float *a, long ars, long acs, const float *b, \
+				  const long *boff, int M, int Kd, int P, int accumulate)         \
+	{                                                                                       \
+		int p = 0;                                                                      \
+		for (; p + 2 * VW <= P; p += 2 * VW)                                            \
+			rows_##SUF(out, a, ars, acs, b, boff, M, Kd, P, p, MR2, 2, 0, accumulate); \
+		for (; p + VW <= P; p += VW)                                                    \
+			rows_##SUF(out, a, ars, acs, b, boff, M, Kd, P, p, MR1, 1, 0, accumulate); \
+		if (p < P) /* the last VW columns; lanes before p were done */                  \
+			rows_##SUF(out, a, ars, acs, b, boff, M, Kd, P, P - VW, MR1, 1,         \
+				   p - (P - VW), accumulate);                                   \
+	}
+
+/*
+ * pw_dot: out (M, Nr) += A (M, L) . B^T (L, Nr), A row i at a + i * lda, B
+ * row j at b + boff[j] (the implicit im2col rows of conv.c), L a multiple of
+ * VW. A tile of up to 4 x 4 dot products keeps 16 vector accumulators, each
+ * reduced to one float at the end: 8 loads feed 16 FMAs.
+ */
+#define PW_DOT_DEFINE(SUF, VT, VW)                                                              \
+	PW_INLINE void dot_tile_##SUF(float *out, long ldo, const float *a, long lda,          \
+				      const float *b, const long *boff, int i0, int j0, int MR,   \
+				      int NR, int L)                                              \
+	{                                                                                       \
+		VT acc[4][4];                                                                   \
+		const float *ar[4], *br[4];                                                     \
+		_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)                            \
+			ar[r] = a + (long)(i0 + r) * lda;                                       \
+		_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++)                            \
+			br[c] = b + boff[j0 + c];                                               \
+		_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)                            \
+			_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++)                    \
+				acc[r][c] = (VT){0};                                            \
+		for (int p = 0; p < L; p += VW) {                                               \
+			VT x[4], y[4];                                                          \
+			_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)                    \
+				memcpy(&x[r], ar[r] + p, sizeof(VT));                           \
+			_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++)                    \
+				memcpy(&y[c], br[c] + p, sizeof(VT));                           \
+			_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)                    \
+				_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++)            \
+					acc[r][c] += x[r] * y[c];                               \
+		}                                                                               \
+		_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)                            \
+			_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++) {                  \
+				float t = 0;                                                    \
+				for (int l = 0; l < VW; l++)                                    \
+					t += acc[r][c][l];                                      \
+				out[(long)(i0 + r) * ldo + j0 + c] += t;                        \
+			}                                                                       \
+	}                                                                                       \
+                                                                                                \
+	PW_INLINE void dot_cols_##SUF(float *out, long ldo, const float *a, long lda,          \
+				      const float *b, const long *boff, int i0, int MR, int Nr,   \
+				      int L)                                                      \
+	{                                                                                       \
+		int j = 0;                                                                      \
+		for (; j + 4 <= Nr; j += 4)                                                     \
+			dot_tile_##SUF(out, ldo, a, lda, b, boff, i0, j, MR, 4, L);             \
+		if (j + 2 <= Nr) {                                                              \
+			dot_tile_##SUF(out, ldo, a, lda, b, boff, i0, j, MR, 2, L);             \
+			j += 2;                                                                 \
+		}                                                                               \
+		if (j < Nr)                                                                     \
+			dot_tile_##SUF(out, ldo, a, lda, b, boff, i0, j, MR, 1, L);             \
+	}                                                                                       \
+                                                                                                \
+	PW_INLINE void dot_##SUF(float *out, long ldo, const float *a, long lda, const float *b, \
+				 const long *boff, int M, int Nr, int L)                          \
+	{                                                                                       \
+		int i = 0;                                                                      \
+		for (; i + 4 <= M; i += 4)                                                      \
+			dot_cols_##SUF(out, ldo, a, lda, b, boff, i, 4, Nr, L);                 \
+		if (i + 2 <= M) {                                                               \
+			dot_cols_##SUF(out, ldo, a, lda, b, boff, i, 2, Nr, L);                 \
+			i += 2;                                                                 \
+		}                                                                               \
+		if (i < M)                                                                      \
+			dot_cols_##SUF(out, ldo, a, lda, b, boff, i, 1, Nr, L);                 \
 	}
 
 #if PW_X86
 typedef float v16 __attribute__((vector_size(64)));
 PW_DEFINE(512, v16, 16)
+PW_GEMM_BODY(512, 16, 8, 8)
+PW_DOT_DEFINE(512, v16, 16)
 
 __attribute__((target("avx512f"))) static void pw_gemm_512(float *out, const float *a, long ars,
 							    long acs, const float *b, int M,
 							    int Kd, int P, int accumulate)
 {
-	int p = 0;
+	gemm_512(out, a, ars, acs, b, NULL, M, Kd, P, accumulate);
+}
 
-	for (; p + 32 <= P; p += 32)
-		rows_512(out, a, ars, acs, b, M, Kd, P, p, 8, 2, 0, accumulate);
-	for (; p + 16 <= P; p += 16)
-		rows_512(out, a, ars, acs, b, M, Kd, P, p, 8, 1, 0, accumulate);
-	if (p < P)   /* the last 16 columns; lanes before p were done */
-		rows_512(out, a, ars, acs, b, M, Kd, P, P - 16, 8, 1, p - (P - 16), accumulate);
+__attribute__((target("avx512f"))) static void pw_gemm_rows_512(float *out, const float *a,
+								 long ars, long acs,
+								 const float *b, const long *boff,
+								 int M, int Kd, int P,
+								 int accumulate)
+{
+	gemm_512(out, a, ars, acs, b, boff, M, Kd, P, accumulate);
+}
+
+__attribute__((target("avx512f"))) static void pw_dot_512(float *out, long ldo, const float *a,
+							   long lda, const float *b,
+							   const long *boff, int M, int Nr, int L)
+{
+	dot_512(out, ldo, a, lda, b, boff, M, Nr, L);
 }
 #endif
 
 typedef float v8 __attribute__((vector_size(32)));
 PW_DEFINE(gen, v8, 8)
+PW_GEMM_BODY(gen, 8, 6, 4)
+PW_DOT_DEFINE(gen, v8, 8)
 
 PW_GEN_ATTR static void pw_gemm_gen(float *out, const float *a, long ars, long acs,
-				    const float *b, int M, int Kd, int P, int accumulate)
+				    const float *b, const long *boff, int M, int Kd, int P,
+				    int accumulate)
 {
-	int p = 0;
+	gemm_gen(out, a, ars, acs, b, boff, M, Kd, P, accumulate);
+}
 
-	for (; p + 16 <= P; p += 16)
-		rows_gen(out, a, ars, acs, b, M, Kd, P, p, 6, 2, 0, accumulate);
-	for (; p + 8 <= P; p += 8)
-		rows_gen(out, a, ars, acs, b, M, Kd, P, p, 4, 1, 0, accumulate);
-	if (p < P)
-		rows_gen(out, a, ars, acs, b, M, Kd, P, P - 8, 4, 1, p - (P - 8), accumulate);
+PW_GEN_ATTR static void pw_dot_gen(float *out, long ldo, const float *a, long lda,
+				   const float *b, const long *boff, int M, int Nr, int L)
+{
+	dot_gen(out, ldo, a, lda, b, boff, M, Nr, L);
 }
 
 int pw_fast(int P)
@@ -155,5 +251,29 @@ void pw_gemm(float *out, const float *a, long ars, long acs, const float *b, int
 		return;
 	}
 #endif
-	pw_gemm_gen(out, a, ars, acs, b, M, Kd, P, accumulate);
+	pw_gemm_gen(out, a, ars, acs, b, NULL, M, Kd, P, accumulate);
+}
+
+void pw_gemm_rows(float *out, const float *a, long ars, long acs, const float *b,
+		  const long *boff, int M, int Kd, int P, int accumulate)
+{
+#if PW_X86
+	if (__builtin_cpu_supports("avx512f")) {
+		pw_gemm_rows_512(out, a, ars, acs, b, boff, M, Kd, P, accumulate);
+		return;
+	}
+#endif
+	pw_gemm_gen(out, a, ars, acs, b, boff, M, Kd, P, accumulate);
+}
+
+void pw_dot(float *out, long ldo, const float *a, long lda, const float *b, const long *boff,
+	    int M, int Nr, int L)
+{
+#if PW_X86
+	if (__builtin_cpu_supports("avx512f")) {
+		pw_dot_512(out, ldo, a, lda, b, boff, M, Nr, L);
+		return;
+	}
+#endif
+	pw_dot_gen(out, ldo, a, lda, b, boff, M, Nr, L);
 }

@@ -22,4 +22,18 @@ int pw_fast(int P);
 void pw_gemm(float *out, const float *a, long ars, long acs, const float *b, int M, int Kd,
 	     int P, int accumulate);
 
+/* pw_gemm with b's row j at b + boff[j] (not j * P): the implicit im2col of conv.c */
+void pw_gemm_rows(float *out, const float *a, long ars, long acs, const float *b,
+		  const long *boff, int M, int Kd, int P, int accumulate);
+
+/* Vector length pw_dot's L must be a multiple of. */
+#define PW_DOT_VL 16
+/*
+ * out[i * ldo + j] += sum over l < L of a[i * lda + l] * b[boff[j] + l], i < M,
+ * j < Nr (the weight gradient of conv.c: dout rows against implicit im2col
+ * rows). L a multiple of PW_DOT_VL; each sum in a fixed order.
+ */
+void pw_dot(float *out, long ldo, const float *a, long lda, const float *b, const long *boff,
+	    int M, int Nr, int L);
+
 #endif

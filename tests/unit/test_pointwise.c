@@ -1,7 +1,9 @@
 /*
  * test_pointwise.c - the direct 1x1 kernel (lib/pointwise.c) against a naive
  * double product, for both A layouts (w and w^T), overwrite and accumulate,
- * over sweeps of M, Kd and P that hit every row and column remainder; and
+ * over sweeps of M, Kd and P that hit every row and column remainder; its
+ * row-table form (pw_gemm_rows) and the dot-product kernel (pw_dot) of the
+ * implicit im2col, with rows at scattered, overlapping offsets; and
  * conv2d_forward/backward on pointwise shapes against the _ref oracles.
  */
 #include <stdlib.h>
@@ -52,6 +54,71 @@ static void check(int M, int Kd, int P, int trans, int accumulate, unsigned *see
 	   "pw_gemm M %d Kd %d P %d %s %s", M, Kd, P, trans ? "A^T" : "A",
 	   accumulate ? "+=" : "=");
 	free(a); free(b); free(got); free(want); free(init);
+}
+
+/* rows at scattered offsets that overlap (as the taps of a padded plane do) */
+static long *row_table(int n, int P, unsigned *seed)
+{
+	long *off = malloc(sizeof(long) * (size_t)n);
+
+	for (int j = 0; j < n; j++)
+		off[j] = (long)j * (P / 3 + 1) + (long)(frand(seed) * 8 + 8);
+	return off;
+}
+
+static void check_rows(int M, int Kd, int P, int accumulate, unsigned *seed)
+{
+	long *off = row_table(Kd, P, seed);
+	size_t nb = (size_t)off[Kd - 1] + P + 16, no = (size_t)M * P, na = (size_t)M * Kd;
+	float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb);
+	float *got = malloc(sizeof(float) * no), *want = malloc(sizeof(float) * no);
+
+	for (size_t i = 0; i < na; i++)
+		a[i] = frand(seed);
+	for (size_t i = 0; i < nb; i++)
+		b[i] = frand(seed);
+	for (size_t i = 0; i < no; i++)
+		got[i] = frand(seed);
+	for (int i = 0; i < M; i++)
+		for (int p = 0; p < P; p++) {
+			double acc = accumulate ? got[(size_t)i * P + p] : 0;
+
+			for (int j = 0; j < Kd; j++)
+				acc += (double)a[(size_t)i * Kd + j] * b[off[j] + p];
+			want[(size_t)i * P + p] = (float)acc;
+		}
+	pw_gemm_rows(got, a, Kd, 1, b, off, M, Kd, P, accumulate);
+	ok(close_arrays("pw rows", got, want, no, 1e-5, 1e-5 * Kd), "pw_gemm_rows M %d Kd %d P %d %s",
+	   M, Kd, P, accumulate ? "+=" : "=");
+	free(off); free(a); free(b); free(got); free(want);
+}
+
+static void check_dot(int M, int Nr, int L, unsigned *seed)
+{
+	long *off = row_table(Nr, L, seed);
+	const long lda = L + 5;
+	size_t nb = (size_t)off[Nr - 1] + L, na = (size_t)M * lda, no = (size_t)M * Nr;
+	float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb);
+	float *got = malloc(sizeof(float) * no), *want = malloc(sizeof(float) * no);
+
+	for (size_t i = 0; i < na; i++)
+		a[i] = frand(seed);
+	for (size_t i = 0; i < nb; i++)
+		b[i] = frand(seed);
+	for (size_t i = 0; i < no; i++)
+		got[i] = frand(seed);
+	for (int i = 0; i < M; i++)
+		for (int j = 0; j < Nr; j++) {
+			double acc = got[(size_t)i * Nr + j];
+
+			for (int l = 0; l < L; l++)
+				acc += (double)a[i * lda + l] * b[off[j] + l];
+			want[(size_t)i * Nr + j] = (float)acc;
+		}
+	pw_dot(got, Nr, a, lda, b, off, M, Nr, L);
+	ok(close_arrays("pw dot", got, want, no, 1e-5, 1e-5 * L), "pw_dot M %d Nr %d L %d", M, Nr,
+	   L);
+	free(off); free(a); free(b); free(got); free(want);
 }
 
 static void check_conv(int N, int C, int H, int W, int K, unsigned *seed)
@@ -108,6 +175,13 @@ int main(void)
 	for (int M = 1; M <= 13; M++)   /* every row remainder against every column tail */
 		for (int P = 16; P <= 50; P += 3)
 			check(M, 5, P, M & 1, (P >> 1) & 1, &seed);
+	for (int M = 1; M <= 9; M += 2)   /* row remainders of both; dot column remainders */
+		for (int Kd = 1; Kd <= 9; Kd += 4) {
+			check_rows(M, Kd, 16 + 7 * Kd, (M + Kd) & 2, &seed);
+			check_dot(M, Kd + M % 3, PW_DOT_VL * (1 + Kd), &seed);
+		}
+	check_rows(24, 9, 840, 0, &seed);
+	check_dot(8, 56, 848, &seed);
 	/* conv2d_* dispatch: P in {1, 7} stay on sgemm, the rest take the kernel (with AVX-512) */
 	static const int hw[][2] = {{1, 1}, {1, 7}, {7, 7}, {14, 14}, {28, 28}, {25, 40}, {32, 32}};
 	for (size_t i = 0; i < sizeof(hw) / sizeof(*hw); i++) {
