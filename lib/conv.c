@@ -392,7 +392,7 @@ void conv2d_forward(float *out, const float *in, const float *w, const struct co
 #pragma omp parallel num_threads(T) if (T > 1)
 	{
 		float *col = work + slot_floats(s) * (size_t)omp_get_thread_num();
-		struct islot p;
+		struct islot p = { 0 };
 		int first = 1;
 
 		if (imp)
@@ -452,18 +452,20 @@ void conv2d_backward(float *din, float *dw, const float *dout, const float *in, 
 		int lo, hi;
 
 		my_images(&lo, &hi, s->N, T, t);
-		if (imp) {
-			struct islot p = islot(col, s, &g);
+		struct islot p = { 0 };
 
+		if (imp) {
+			p = islot(col, s, &g);
 			if (dw && t != 0)
 				memset(part, 0, sizeof(*part) * nw);
-			for (int n = lo; n < hi; n++)
+		}
+		for (int n = lo; n < hi; n++) {
+			if (imp) {
 				implicit_backward(din ? din + n * in_sz : NULL, dw ? part : NULL,
 						  dout + n * out_sz, in + n * in_sz, w, s, &g, &p,
 						  n == lo);
-			lo = hi;   /* (skip the im2col loop) */
-		}
-		for (int n = lo; n < hi; n++) {
+				continue;
+			}
 			const float *in_n = in + n * in_sz;
 			const float *dout_n = dout + n * out_sz;   /* (K, OH*OW) */
 

@@ -9,6 +9,11 @@
  * contributions before its producer's backward runs. Aux-head steps (built
  * last) are skipped unless the aux loss is on. What the graph looks like is
  * lib/cell.c's business; this file knows only steps.
+ *
+ * Threads: training with T > 1 threads splits the batch into T slices, one
+ * per thread, through the whole tape ("the data-parallel step" below);
+ * fragments and a single thread run the whole batch with threaded kernels;
+ * net_infer takes chunks of images per thread.
  */
 #include "net.h"
 
@@ -598,6 +603,7 @@ static int slice_start(int B, int T, int u)
 	return (int)((int64_t)B * u / T);
 }
 
+/* doubles of one BN part: the widest BN, 64-byte parts (no false sharing) */
 static size_t split_bn_stride(const struct net *n)
 {
 	size_t c = 0;
@@ -605,34 +611,35 @@ static size_t split_bn_stride(const struct net *n)
 	for (int i = 0; i < n->nsteps; i++)
 		if (n->steps[i].kind == STEP_BN && (size_t)n->tensors[n->steps[i].out].C > c)
 			c = (size_t)n->tensors[n->steps[i].out].C;
-	return (BN_PART(c) + 7) & ~(size_t)7;   /* 64-byte parts: no false sharing */
+	return (BN_PART(c) + 7) & ~(size_t)7;
 }
 
-static size_t split_work(const struct net *n, int T)
+/* floats of split_mem before the slices' own parts: BN parts, private gradients */
+static size_t split_shared(const struct net *n, int T)
 {
-	int Bs = (n->batch + T - 1) / T;
+	return round16(2 * 2 * (size_t)T * n->split_stride) +
+	       round16(n->nparam_floats) * (size_t)(T - 1);
+}
+
+static void alloc_split(struct net *n, int T)
+{
+	int Bs = (n->batch + T - 1) / T;   /* the largest slice */
 	size_t work = 0;
 
+	if (T == n->split_threads && n->batch <= n->split_batch)
+		return;
+	n->split_stride = split_bn_stride(n);
 	for (int i = 0; i < n->nsteps; i++) {
 		size_t w = step_workspace(n, &n->steps[i], Bs, 1);
 
 		if (w > work)
 			work = w;
 	}
-	return round16(work + 1);
-}
-
-static void alloc_split(struct net *n, int T)
-{
-	size_t stride = split_bn_stride(n);
-	size_t parts = round16(2 * 2 * (size_t)T * stride);   /* floats */
-	size_t grads = round16(n->nparam_floats);
-	size_t per = split_work(n, T) + round16(3 * (stride / 2));
-
-	if (T == n->split_threads && n->batch <= n->split_batch)
-		return;
+	n->split_work = round16(work + 1);
+	n->split_per = n->split_work + round16(3 * (n->split_stride / 2));
 	free(n->split_mem);
-	n->split_mem = xalloc_aligned(sizeof(float) * (parts + grads * (T - 1) + per * T));
+	n->split_mem = xalloc_aligned(sizeof(float) *
+				      (split_shared(n, T) + n->split_per * (size_t)T));
 	n->split_threads = T;
 	n->split_batch = n->batch;
 }
@@ -640,10 +647,8 @@ static void alloc_split(struct net *n, int T)
 static struct frame slice_frame(struct net *n, int u, int T)
 {
 	int b0 = slice_start(n->batch, T, u);
-	size_t stride = split_bn_stride(n);
-	size_t parts = round16(2 * 2 * (size_t)T * stride), grads = round16(n->nparam_floats);
-	size_t work = split_work(n, T), per = work + round16(3 * (stride / 2));
-	float *mine = n->split_mem + parts + grads * (T - 1) + per * u;
+	size_t parts = round16(2 * 2 * (size_t)T * n->split_stride);
+	float *mine = n->split_mem + split_shared(n, T) + n->split_per * (size_t)u;
 	struct frame f = {
 		.act = n->act + n->act_per_example * b0,
 		.dact = n->dact + n->grad_per_example * b0,
@@ -651,11 +656,12 @@ static struct frame slice_frame(struct net *n, int u, int T)
 		.save = n->save + n->save_per_example * b0,
 		.work = mine,
 		.threads = 1,
-		.grad = u ? n->split_mem + parts + grads * (u - 1) : n->grad,
+		.grad = u ? n->split_mem + parts + round16(n->nparam_floats) * (size_t)(u - 1)
+			  : n->grad,
 		.u = u, .T = T, .b0 = b0,
 		.bn_part = (double *)n->split_mem,
-		.bn_stride = stride,
-		.bn_coef = mine + work,
+		.bn_stride = n->split_stride,
+		.bn_coef = mine + n->split_work,
 	};
 
 	return f;
@@ -665,7 +671,7 @@ static struct frame slice_frame(struct net *n, int u, int T)
 static void sum_slice_grads(struct net *n, int u, int T)
 {
 	size_t grads = round16(n->nparam_floats);
-	size_t parts = round16(2 * 2 * (size_t)T * split_bn_stride(n));
+	size_t parts = round16(2 * 2 * (size_t)T * n->split_stride);
 	size_t i0 = round16(n->nparam_floats * u / T), i1 = round16(n->nparam_floats * (u + 1) / T);
 
 	if (i1 > n->nparam_floats)

@@ -168,6 +168,8 @@ struct net {
 	int split;                  /* slices of the last net_forward (1: the whole batch) */
 	float *split_mem;           /* BN parts, private gradients, slice workspaces (net.c) */
 	int split_threads, split_batch;  /* what split_mem is sized for */
+	size_t split_stride;        /* doubles of one BN part */
+	size_t split_work, split_per;    /* floats of a slice's workspace, of all its own memory */
 	float *gather;              /* (2, B, classes): logits and aux logits of the slices */
 
 	/* run state */
