@@ -25,6 +25,14 @@
 # skips the search figure).
 set -eu -o pipefail
 
+# glibc's malloc returns every large block to the kernel (mmap/munmap, heap
+# trimming), and PyTorch frees and reallocates its activations each step: on
+# this VM the page faults that follow made PyTorch's eval 3-20x slower and
+# erratic (26-190 img/s for NASNet-A N1F8 against 530-560 with these two
+# settings). Give both sides the tuned allocator a careful PyTorch user would
+# run with; nasnet-c allocates once and does not notice.
+export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296
+
 PY=/usr/bin/python3
 WARMUP=${BENCH_WARMUP:-2}
 REPEAT=${BENCH_REPEAT:-5}

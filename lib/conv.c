@@ -10,9 +10,9 @@
  * the same buffer: first dw += dout_n . col^T, then dcol = w^T . dout_n
  * scattered back by col2im. A stride-1 convolution on planes of 14x14 and
  * up skips the col matrix altogether (the implicit im2col below: padded
- * planes read in place by pointwise.c's row-table kernels), 3-5x faster
- * than im2col + sgemm at 28x28 and 14x14 with 8-16 channels; at 7x7 the
- * two paths are even and the padding would make the wide grid too wide.
+ * planes read in place by pointwise.c's row-table kernels): 2-5x faster
+ * than im2col + sgemm on the 28x28, 14x14 and 7x7 planes of a search's
+ * children. Strided convolutions keep im2col.
  *
  * Threads split the batch (OpenBLAS runs single-threaded inside: the gemms
  * of one image are too small for BLAS threading to pay, and two thread pools
@@ -87,8 +87,14 @@ struct implicit {
 	int L;            /* Pw rounded up to PW_DOT_VL (weight gradient) */
 	int Hg, Wg, Pg;   /* padded dout plane; wide input-gradient plane H * Wg */
 	int tg, lg;       /* where dout starts in its padded plane */
+	int G;            /* images per weight-gradient product (L G >= IMPLICIT_DOT_MIN) */
 	size_t xpad, gpad;   /* floats of the padded planes, with read slack */
 };
+
+/* the weight gradient's dot products span at least this many floats (up to
+ * IMPLICIT_G_MAX images): measured on 7x7 planes, 32 channels */
+#define IMPLICIT_DOT_MIN 512
+#define IMPLICIT_G_MAX 8
 
 static int implicit_geometry(struct implicit *g, const struct conv_shape *s)
 {
@@ -105,11 +111,15 @@ static int implicit_geometry(struct implicit *g, const struct conv_shape *s)
 	g->Pg = s->H * g->Wg;
 	g->tg = ey - s->pt;
 	g->lg = ex - s->pl;
+	g->G = (IMPLICIT_DOT_MIN + g->L - 1) / g->L;
+	if (g->G > IMPLICIT_G_MAX)
+		g->G = IMPLICIT_G_MAX;
 	g->xpad = (size_t)s->C * g->Hp * g->Wp + (size_t)ex + PW_DOT_VL;
 	g->gpad = (size_t)s->K * g->Hg * g->Wg + (size_t)ex + PW_DOT_VL;
-	/* the wide grids at most 1.5x the real ones (measured: bench-ops) */
-	return pw_fast(g->Pw) && pw_fast(g->Pg) && 2 * g->Wp <= 3 * s->OW &&
-	       2 * g->Wg <= 3 * s->W && s->H + s->pt <= g->Hp && s->W + s->pl <= g->Wp;
+	/* the wide grids at most 2x the real ones: at 7x7, 32 channels, a 1x7
+	 * convolution (13/7 wide) still runs 1.8x faster than im2col */
+	return pw_fast(g->Pw) && pw_fast(g->Pg) && g->Wp <= 2 * s->OW &&
+	       g->Wg <= 2 * s->W && s->H + s->pt <= g->Hp && s->W + s->pl <= g->Wp;
 }
 
 /* floats of one row-offset table entry (a long) */
@@ -118,8 +128,8 @@ static int implicit_geometry(struct implicit *g, const struct conv_shape *s)
 /*
  * One thread's slot, then (all paths) a weight-gradient partial of K*C*kh*kw.
  * im2col: the col buffer (none for a pointwise convolution). Implicit:
- * tables | padded input | wide output or dout | padded dout | wide din |
- * flipped weights.
+ * tables | G padded inputs | G wide outputs or douts | padded dout | wide
+ * din | flipped weights.
  */
 static size_t slot_floats(const struct conv_shape *s)
 {
@@ -128,7 +138,7 @@ static size_t slot_floats(const struct conv_shape *s)
 	struct implicit g;
 
 	if (implicit_geometry(&g, s))
-		col = OFF_FLOATS * (CKK + KKK) + g.xpad + (size_t)s->K * g.L + g.gpad +
+		col = OFF_FLOATS * (CKK + KKK) + (g.xpad + (size_t)s->K * g.L) * g.G + g.gpad +
 		      (size_t)s->C * g.Pg + (size_t)s->C * KKK;
 	else
 		col = is_pointwise(s) ? 0 : CKK * s->OH * s->OW;
@@ -269,8 +279,8 @@ static struct islot islot(float *slot, const struct conv_shape *s, const struct 
 	p.xoff = (long *)slot;
 	p.goff = p.xoff + CKK;
 	p.xpad = slot + OFF_FLOATS * (CKK + KKK);
-	p.wide = p.xpad + g->xpad;
-	p.gpad = p.wide + (size_t)s->K * g->L;
+	p.wide = p.xpad + g->xpad * g->G;
+	p.gpad = p.wide + (size_t)s->K * g->L * g->G;
 	p.dwide = p.gpad + g->gpad;
 	p.wflip = p.dwide + (size_t)s->C * g->Pg;
 	for (int c = 0, j = 0; c < s->C; c++)
@@ -334,43 +344,63 @@ static void flip_weights(float *wflip, const float *w, const struct conv_shape *
 }
 
 /* part (K, CKK) += dout_n . col^T and din_n += the transposed convolution of dout_n */
-static void implicit_backward(float *din_n, float *part, const float *dout_n, const float *in_n,
-			      const float *w, const struct conv_shape *s,
-			      const struct implicit *g, const struct islot *p, int first)
+/*
+ * part (K, CKK) += sum over the gn images n0.. of dout_n . col_n^T: the
+ * images' padded planes and wide dout rows side by side in the G slots, one
+ * pw_dot for all of them (on small planes a dot product of one image is too
+ * short to amortise the reduction of its accumulators)
+ */
+static void implicit_dw(float *part, const float *dout, const float *in, int gn,
+			const struct conv_shape *s, const struct implicit *g, const struct islot *p,
+			int first)
 {
-	const int CKK = s->C * s->kh * s->kw, KKK = s->K * s->kh * s->kw;
+	const int CKK = s->C * s->kh * s->kw;
+	const size_t in_sz = (size_t)s->C * s->H * s->W, out_sz = (size_t)s->K * s->OH * s->OW;
+	const size_t wide = (size_t)s->K * g->L;
 
-	if (part) {
-		if (first) {
-			zero_slot_buffer(p->xpad, g->xpad);
-			zero_slot_buffer(p->wide, (size_t)s->K * g->L);
-		}
-		pad_planes(p->xpad, g->Hp, g->Wp, s->pt, s->pl, in_n, s->C, s->H, s->W);
+	if (first) {
+		zero_slot_buffer(p->xpad, g->xpad * g->G);
+		zero_slot_buffer(p->wide, wide * g->G);
+	}
+	for (int i = 0; i < gn; i++) {
+		const float *dout_n = dout + out_sz * i;
+		float *w_i = p->wide + wide * i;
+
+		pad_planes(p->xpad + g->xpad * i, g->Hp, g->Wp, s->pt, s->pl, in + in_sz * i,
+			   s->C, s->H, s->W);
 		/* dout on the wide grid, rows L long (the columns beyond OW and Pw stay zero) */
 		for (int k = 0; k < s->K; k++)
 			for (int oy = 0; oy < s->OH; oy++)
-				memcpy(p->wide + (size_t)k * g->L + (size_t)oy * g->Wp,
+				memcpy(w_i + (size_t)k * g->L + (size_t)oy * g->Wp,
 				       dout_n + ((size_t)k * s->OH + oy) * s->OW,
 				       sizeof(float) * (size_t)s->OW);
-		pw_dot(part, CKK, p->wide, g->L, p->xpad, p->xoff, s->K, CKK, g->L);
 	}
-	if (din_n) {
-		if (first) {
-			zero_slot_buffer(p->gpad, g->gpad);
-			flip_weights(p->wflip, w, s);
-		}
-		pad_planes(p->gpad, g->Hg, g->Wg, g->tg, g->lg, dout_n, s->K, s->OH, s->OW);
-		/* dwide (C, H * Wg) = wflip (C, K kh kw) . gcol */
-		pw_gemm_rows(p->dwide, p->wflip, KKK, 1, p->gpad, p->goff, s->C, KKK, g->Pg, 0);
-		for (int c = 0; c < s->C; c++)
-			for (int y = 0; y < s->H; y++) {
-				float *d = din_n + ((size_t)c * s->H + y) * s->W;
-				const float *q = p->dwide + (size_t)c * g->Pg + (size_t)y * g->Wg;
+	pw_dot(part, CKK, p->wide, g->L, (long)wide, p->xpad, (long)g->xpad, p->xoff, gn, s->K,
+	       CKK, g->L);
+}
 
-				for (int x = 0; x < s->W; x++)
-					d[x] += q[x];
-			}
+/* din_n += the transposed convolution of dout_n */
+static void implicit_din(float *din_n, const float *dout_n, const float *w,
+			 const struct conv_shape *s, const struct implicit *g,
+			 const struct islot *p, int first)
+{
+	const int KKK = s->K * s->kh * s->kw;
+
+	if (first) {
+		zero_slot_buffer(p->gpad, g->gpad);
+		flip_weights(p->wflip, w, s);
 	}
+	pad_planes(p->gpad, g->Hg, g->Wg, g->tg, g->lg, dout_n, s->K, s->OH, s->OW);
+	/* dwide (C, H * Wg) = wflip (C, K kh kw) . gcol */
+	pw_gemm_rows(p->dwide, p->wflip, KKK, 1, p->gpad, p->goff, s->C, KKK, g->Pg, 0);
+	for (int c = 0; c < s->C; c++)
+		for (int y = 0; y < s->H; y++) {
+			float *d = din_n + ((size_t)c * s->H + y) * s->W;
+			const float *q = p->dwide + (size_t)c * g->Pg + (size_t)y * g->Wg;
+
+			for (int x = 0; x < s->W; x++)
+				d[x] += q[x];
+		}
 }
 
 void conv2d_forward(float *out, const float *in, const float *w, const struct conv_shape *s,
@@ -459,13 +489,12 @@ void conv2d_backward(float *din, float *dw, const float *dout, const float *in, 
 			if (dw && t != 0)
 				memset(part, 0, sizeof(*part) * nw);
 		}
-		for (int n = lo; n < hi; n++) {
-			if (imp) {
-				implicit_backward(din ? din + n * in_sz : NULL, dw ? part : NULL,
-						  dout + n * out_sz, in + n * in_sz, w, s, &g, &p,
-						  n == lo);
-				continue;
-			}
+		for (int n = lo; imp && dw && n < hi; n += g.G)
+			implicit_dw(part, dout + n * out_sz, in + n * in_sz,
+				    hi - n < g.G ? hi - n : g.G, s, &g, &p, n == lo);
+		for (int n = lo; imp && din && n < hi; n++)
+			implicit_din(din + n * in_sz, dout + n * out_sz, w, s, &g, &p, n == lo);
+		for (int n = lo; !imp && n < hi; n++) {
 			const float *in_n = in + n * in_sz;
 			const float *dout_n = dout + n * out_sz;   /* (K, OH*OW) */
 

@@ -117,34 +117,38 @@
 	}
 
 /*
- * pw_dot: out (M, Nr) += A (M, L) . B^T (L, Nr), A row i at a + i * lda, B
- * row j at b + boff[j] (the implicit im2col rows of conv.c), L a multiple of
- * VW. A tile of up to 4 x 4 dot products keeps 16 vector accumulators, each
- * reduced to one float at the end: 8 loads feed 16 FMAs.
+ * pw_dot: out (M, Nr) += sum over G groups g of A_g (M, L) . B_g^T (L, Nr),
+ * A_g row i at a + g ag + i lda, B_g row j at b + g bg + boff[j] (the
+ * implicit im2col rows of conv.c, G images at once), L a multiple of VW. A
+ * tile of up to 4 x 4 dot products keeps 16 vector accumulators over all G
+ * groups, each reduced to one float at the end: 8 loads feed 16 FMAs, and
+ * on small planes the reduction is paid once per G images.
  */
 #define PW_DOT_DEFINE(SUF, VT, VW)                                                              \
-	PW_INLINE void dot_tile_##SUF(float *out, long ldo, const float *a, long lda,          \
-				      const float *b, const long *boff, int i0, int j0, int MR,   \
-				      int NR, int L)                                              \
+	PW_INLINE void dot_tile_##SUF(float *out, long ldo, const float *a, long lda, long ag,  \
+				      const float *b, long bg, const long *boff, int G, int i0,   \
+				      int j0, int MR, int NR, int L)                              \
 	{                                                                                       \
 		VT acc[4][4];                                                                   \
-		const float *ar[4], *br[4];                                                     \
-		_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)                            \
-			ar[r] = a + (long)(i0 + r) * lda;                                       \
-		_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++)                            \
-			br[c] = b + boff[j0 + c];                                               \
 		_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)                            \
 			_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++)                    \
 				acc[r][c] = (VT){0};                                            \
-		for (int p = 0; p < L; p += VW) {                                               \
-			VT x[4], y[4];                                                          \
+		for (int g = 0; g < G; g++) {                                                   \
+			const float *ar[4], *br[4];                                             \
 			_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)                    \
-				memcpy(&x[r], ar[r] + p, sizeof(VT));                           \
+				ar[r] = a + g * ag + (long)(i0 + r) * lda;                      \
 			_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++)                    \
-				memcpy(&y[c], br[c] + p, sizeof(VT));                           \
-			_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)                    \
+				br[c] = b + g * bg + boff[j0 + c];                              \
+			for (int p = 0; p < L; p += VW) {                                       \
+				VT x[4], y[4];                                                  \
+				_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)            \
+					memcpy(&x[r], ar[r] + p, sizeof(VT));                   \
 				_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++)            \
-					acc[r][c] += x[r] * y[c];                               \
+					memcpy(&y[c], br[c] + p, sizeof(VT));                   \
+				_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)            \
+					_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++)    \
+						acc[r][c] += x[r] * y[c];                       \
+			}                                                                       \
 		}                                                                               \
 		_Pragma("GCC unroll 4") for (int r = 0; r < MR; r++)                            \
 			_Pragma("GCC unroll 4") for (int c = 0; c < NR; c++) {                  \
@@ -155,33 +159,34 @@
 			}                                                                       \
 	}                                                                                       \
                                                                                                 \
-	PW_INLINE void dot_cols_##SUF(float *out, long ldo, const float *a, long lda,          \
-				      const float *b, const long *boff, int i0, int MR, int Nr,   \
-				      int L)                                                      \
+	PW_INLINE void dot_cols_##SUF(float *out, long ldo, const float *a, long lda, long ag,  \
+				      const float *b, long bg, const long *boff, int G, int i0,   \
+				      int MR, int Nr, int L)                                      \
 	{                                                                                       \
 		int j = 0;                                                                      \
 		for (; j + 4 <= Nr; j += 4)                                                     \
-			dot_tile_##SUF(out, ldo, a, lda, b, boff, i0, j, MR, 4, L);             \
+			dot_tile_##SUF(out, ldo, a, lda, ag, b, bg, boff, G, i0, j, MR, 4, L);  \
 		if (j + 2 <= Nr) {                                                              \
-			dot_tile_##SUF(out, ldo, a, lda, b, boff, i0, j, MR, 2, L);             \
+			dot_tile_##SUF(out, ldo, a, lda, ag, b, bg, boff, G, i0, j, MR, 2, L);  \
 			j += 2;                                                                 \
 		}                                                                               \
 		if (j < Nr)                                                                     \
-			dot_tile_##SUF(out, ldo, a, lda, b, boff, i0, j, MR, 1, L);             \
+			dot_tile_##SUF(out, ldo, a, lda, ag, b, bg, boff, G, i0, j, MR, 1, L);  \
 	}                                                                                       \
                                                                                                 \
-	PW_INLINE void dot_##SUF(float *out, long ldo, const float *a, long lda, const float *b, \
-				 const long *boff, int M, int Nr, int L)                          \
+	PW_INLINE void dot_##SUF(float *out, long ldo, const float *a, long lda, long ag,       \
+				 const float *b, long bg, const long *boff, int G, int M, int Nr, \
+				 int L)                                                           \
 	{                                                                                       \
 		int i = 0;                                                                      \
 		for (; i + 4 <= M; i += 4)                                                      \
-			dot_cols_##SUF(out, ldo, a, lda, b, boff, i, 4, Nr, L);                 \
+			dot_cols_##SUF(out, ldo, a, lda, ag, b, bg, boff, G, i, 4, Nr, L);      \
 		if (i + 2 <= M) {                                                               \
-			dot_cols_##SUF(out, ldo, a, lda, b, boff, i, 2, Nr, L);                 \
+			dot_cols_##SUF(out, ldo, a, lda, ag, b, bg, boff, G, i, 2, Nr, L);      \
 			i += 2;                                                                 \
 		}                                                                               \
 		if (i < M)                                                                      \
-			dot_cols_##SUF(out, ldo, a, lda, b, boff, i, 1, Nr, L);                 \
+			dot_cols_##SUF(out, ldo, a, lda, ag, b, bg, boff, G, i, 1, Nr, L);      \
 	}
 
 #if PW_X86
@@ -207,10 +212,11 @@ __attribute__((target("avx512f"))) static void pw_gemm_rows_512(float *out, cons
 }
 
 __attribute__((target("avx512f"))) static void pw_dot_512(float *out, long ldo, const float *a,
-							   long lda, const float *b,
-							   const long *boff, int M, int Nr, int L)
+							   long lda, long ag, const float *b,
+							   long bg, const long *boff, int G, int M,
+							   int Nr, int L)
 {
-	dot_512(out, ldo, a, lda, b, boff, M, Nr, L);
+	dot_512(out, ldo, a, lda, ag, b, bg, boff, G, M, Nr, L);
 }
 #endif
 
@@ -226,10 +232,11 @@ PW_GEN_ATTR static void pw_gemm_gen(float *out, const float *a, long ars, long a
 	gemm_gen(out, a, ars, acs, b, boff, M, Kd, P, accumulate);
 }
 
-PW_GEN_ATTR static void pw_dot_gen(float *out, long ldo, const float *a, long lda,
-				   const float *b, const long *boff, int M, int Nr, int L)
+PW_GEN_ATTR static void pw_dot_gen(float *out, long ldo, const float *a, long lda, long ag,
+				   const float *b, long bg, const long *boff, int G, int M, int Nr,
+				   int L)
 {
-	dot_gen(out, ldo, a, lda, b, boff, M, Nr, L);
+	dot_gen(out, ldo, a, lda, ag, b, bg, boff, G, M, Nr, L);
 }
 
 int pw_fast(int P)
@@ -266,14 +273,14 @@ void pw_gemm_rows(float *out, const float *a, long ars, long acs, const float *b
 	pw_gemm_gen(out, a, ars, acs, b, boff, M, Kd, P, accumulate);
 }
 
-void pw_dot(float *out, long ldo, const float *a, long lda, const float *b, const long *boff,
-	    int M, int Nr, int L)
+void pw_dot(float *out, long ldo, const float *a, long lda, long ag, const float *b, long bg,
+	    const long *boff, int G, int M, int Nr, int L)
 {
 #if PW_X86
 	if (__builtin_cpu_supports("avx512f")) {
-		pw_dot_512(out, ldo, a, lda, b, boff, M, Nr, L);
+		pw_dot_512(out, ldo, a, lda, ag, b, bg, boff, G, M, Nr, L);
 		return;
 	}
 #endif
-	pw_dot_gen(out, ldo, a, lda, b, boff, M, Nr, L);
+	pw_dot_gen(out, ldo, a, lda, ag, b, bg, boff, G, M, Nr, L);
 }

@@ -29,11 +29,12 @@ void pw_gemm_rows(float *out, const float *a, long ars, long acs, const float *b
 /* Vector length pw_dot's L must be a multiple of. */
 #define PW_DOT_VL 16
 /*
- * out[i * ldo + j] += sum over l < L of a[i * lda + l] * b[boff[j] + l], i < M,
- * j < Nr (the weight gradient of conv.c: dout rows against implicit im2col
- * rows). L a multiple of PW_DOT_VL; each sum in a fixed order.
+ * out[i * ldo + j] += sum over g < G, l < L of a[g * ag + i * lda + l] *
+ * b[g * bg + boff[j] + l], i < M, j < Nr (the weight gradient of conv.c:
+ * dout rows against implicit im2col rows, G images at a time). L a multiple
+ * of PW_DOT_VL; each sum in a fixed order.
  */
-void pw_dot(float *out, long ldo, const float *a, long lda, const float *b, const long *boff,
-	    int M, int Nr, int L);
+void pw_dot(float *out, long ldo, const float *a, long lda, long ag, const float *b, long bg,
+	    const long *boff, int G, int M, int Nr, int L);
 
 #endif

@@ -93,11 +93,12 @@ static void check_rows(int M, int Kd, int P, int accumulate, unsigned *seed)
 	free(off); free(a); free(b); free(got); free(want);
 }
 
-static void check_dot(int M, int Nr, int L, unsigned *seed)
+/* G groups of rows: A_g at g * ag, B_g at g * bg (the images of conv.c's weight gradient) */
+static void check_dot(int M, int Nr, int L, int G, unsigned *seed)
 {
 	long *off = row_table(Nr, L, seed);
-	const long lda = L + 5;
-	size_t nb = (size_t)off[Nr - 1] + L, na = (size_t)M * lda, no = (size_t)M * Nr;
+	const long lda = L + 5, ag = M * lda + 3, bg = off[Nr - 1] + L + 7;
+	size_t nb = (size_t)(bg * G), na = (size_t)(ag * G), no = (size_t)M * Nr;
 	float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb);
 	float *got = malloc(sizeof(float) * no), *want = malloc(sizeof(float) * no);
 
@@ -111,13 +112,14 @@ static void check_dot(int M, int Nr, int L, unsigned *seed)
 		for (int j = 0; j < Nr; j++) {
 			double acc = got[(size_t)i * Nr + j];
 
-			for (int l = 0; l < L; l++)
-				acc += (double)a[i * lda + l] * b[off[j] + l];
+			for (int g = 0; g < G; g++)
+				for (int l = 0; l < L; l++)
+					acc += (double)a[g * ag + i * lda + l] * b[g * bg + off[j] + l];
 			want[(size_t)i * Nr + j] = (float)acc;
 		}
-	pw_dot(got, Nr, a, lda, b, off, M, Nr, L);
-	ok(close_arrays("pw dot", got, want, no, 1e-5, 1e-5 * L), "pw_dot M %d Nr %d L %d", M, Nr,
-	   L);
+	pw_dot(got, Nr, a, lda, ag, b, bg, off, G, M, Nr, L);
+	ok(close_arrays("pw dot", got, want, no, 1e-5, 1e-5 * L * G), "pw_dot M %d Nr %d L %d G %d",
+	   M, Nr, L, G);
 	free(off); free(a); free(b); free(got); free(want);
 }
 
@@ -178,10 +180,11 @@ int main(void)
 	for (int M = 1; M <= 9; M += 2)   /* row remainders of both; dot column remainders */
 		for (int Kd = 1; Kd <= 9; Kd += 4) {
 			check_rows(M, Kd, 16 + 7 * Kd, (M + Kd) & 2, &seed);
-			check_dot(M, Kd + M % 3, PW_DOT_VL * (1 + Kd), &seed);
+			check_dot(M, Kd + M % 3, PW_DOT_VL * (1 + Kd), 1 + (M + Kd) % 4, &seed);
 		}
 	check_rows(24, 9, 840, 0, &seed);
-	check_dot(8, 56, 848, &seed);
+	check_dot(8, 56, 848, 1, &seed);
+	check_dot(32, 224, 64, 8, &seed);
 	/* conv2d_* dispatch: P in {1, 7} stay on sgemm, the rest take the kernel (with AVX-512) */
 	static const int hw[][2] = {{1, 1}, {1, 7}, {7, 7}, {14, 14}, {28, 28}, {25, 40}, {32, 32}};
 	for (size_t i = 0; i < sizeof(hw) / sizeof(*hw); i++) {
