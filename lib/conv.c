@@ -12,7 +12,7 @@
  * up skips the col matrix altogether (the implicit im2col below: padded
  * planes read in place by pointwise.c's row-table kernels): 2-5x faster
  * than im2col + sgemm on the 28x28, 14x14 and 7x7 planes of a search's
- * children. Strided convolutions keep im2col.
+ * children; also the 7x1 (stride 2x1) half of a reducing 1x7-7x1 pair.
  *
  * Threads split the batch (OpenBLAS runs single-threaded inside: the gemms
  * of one image are too small for BLAS threading to pay, and two thread pools
@@ -72,23 +72,29 @@ static int is_pointwise(const struct conv_shape *s)
 }
 
 /*
- * The implicit im2col of a stride-1 convolution. Copy the image once into a
- * zero-padded plane of Wp = OW + (kw-1) dil columns; on the "wide" output
- * grid of OH rows x Wp columns, row (c, ky, kx) of the col matrix is then
- * that plane itself from offset c Hp Wp + ky dil Wp + kx dil: no copy per
- * tap. The product runs over the wide grid and its Wp - OW extra columns
- * per row are dropped (forward) or zero (weight gradient). The input
- * gradient is the same kind of product: dout padded into a plane of
- * Wg = W + (kw-1) dil columns, against the flipped, transposed weights.
- * Worth it when the wide grid is not much wider than the real one.
+ * The implicit im2col. Copy the image once into a zero-padded plane of
+ * Wp = OW + (kw-1) dil columns; on the "wide" output grid of OH rows x Wp
+ * columns, row (c, ky, kx) of the col matrix is then that plane itself from
+ * offset c Hp Wp + ky dil Wp + kx dil: no copy per tap. The product runs
+ * over the wide grid and its Wp - OW extra columns per row are dropped
+ * (forward) or zero (weight gradient). With a vertical stride sh the
+ * padded plane is split into sh phase planes (phase a: padded rows a,
+ * a + sh, ...) and tap (ky, kx) reads phase ky dil % sh from row
+ * ky dil / sh: the same product. The input gradient of a stride-1
+ * convolution is the same kind of product again: dout padded into a plane
+ * of Wg = W + (kw-1) dil columns, against the flipped, transposed weights;
+ * a strided one scatters w^T . dout back by col2im.
  */
 struct implicit {
-	int Hp, Wp, Pw;   /* padded input plane; wide output plane OH * Wp */
+	int S;            /* phase planes per channel, sh (sw is 1) */
+	int Hp, Wp, Pw;   /* one (phase) plane of the padded input; wide output plane OH * Wp */
 	int L;            /* Pw rounded up to PW_DOT_VL (weight gradient) */
+	int din;          /* stride 1: the input gradient is implicit too */
 	int Hg, Wg, Pg;   /* padded dout plane; wide input-gradient plane H * Wg */
 	int tg, lg;       /* where dout starts in its padded plane */
 	int G;            /* images per weight-gradient product (L G >= IMPLICIT_DOT_MIN) */
 	size_t xpad, gpad;   /* floats of the padded planes, with read slack */
+	size_t col;       /* strided: the col buffer of the input gradient */
 };
 
 /* the weight gradient's dot products span at least this many floats (up to
@@ -100,26 +106,37 @@ static int implicit_geometry(struct implicit *g, const struct conv_shape *s)
 {
 	const int ey = (s->kh - 1) * s->dil, ex = (s->kw - 1) * s->dil;
 
-	if (s->sh != 1 || s->sw != 1 || (s->kh == 1 && s->kw == 1))
+	/* a horizontal stride scatters every other pixel (measured no faster than
+	 * im2col); a vertical one only splits the rows */
+	if (is_pointwise(s) || s->sh > 2 || s->sw != 1)
 		return 0;
-	g->Hp = s->OH + ey;
+	g->S = s->sh;
+	g->Hp = s->OH + ey / s->sh;
 	g->Wp = s->OW + ex;
 	g->Pw = s->OH * g->Wp;
 	g->L = (g->Pw + PW_DOT_VL - 1) / PW_DOT_VL * PW_DOT_VL;
-	g->Hg = s->H + ey;
-	g->Wg = s->W + ex;
-	g->Pg = s->H * g->Wg;
-	g->tg = ey - s->pt;
-	g->lg = ex - s->pl;
 	g->G = (IMPLICIT_DOT_MIN + g->L - 1) / g->L;
 	if (g->G > IMPLICIT_G_MAX)
 		g->G = IMPLICIT_G_MAX;
-	g->xpad = (size_t)s->C * g->Hp * g->Wp + (size_t)ex + PW_DOT_VL;
-	g->gpad = (size_t)s->K * g->Hg * g->Wg + (size_t)ex + PW_DOT_VL;
+	g->xpad = (size_t)s->C * g->S * g->Hp * g->Wp + (size_t)ex + PW_DOT_VL;
+	g->din = s->sh == 1;
+	if (g->din) {
+		g->Hg = s->H + ey;
+		g->Wg = s->W + ex;
+		g->Pg = s->H * g->Wg;
+		g->tg = ey - s->pt;
+		g->lg = ex - s->pl;
+		g->gpad = (size_t)s->K * g->Hg * g->Wg + (size_t)ex + PW_DOT_VL;
+		g->col = 0;
+	} else {
+		g->Hg = g->Wg = g->Pg = g->tg = g->lg = 0;
+		g->gpad = 0;
+		g->col = (size_t)s->C * s->kh * s->kw * s->OH * s->OW;
+	}
 	/* the wide grids at most 2x the real ones: at 7x7, 32 channels, a 1x7
 	 * convolution (13/7 wide) still runs 1.8x faster than im2col */
-	return pw_fast(g->Pw) && pw_fast(g->Pg) && g->Wp <= 2 * s->OW &&
-	       g->Wg <= 2 * s->W && s->H + s->pt <= g->Hp && s->W + s->pl <= g->Wp;
+	return pw_fast(g->Pw) && g->Wp <= 2 * s->OW &&
+	       (!g->din || (pw_fast(g->Pg) && g->Wg <= 2 * s->W));
 }
 
 /* floats of one row-offset table entry (a long) */
@@ -129,7 +146,7 @@ static int implicit_geometry(struct implicit *g, const struct conv_shape *s)
  * One thread's slot, then (all paths) a weight-gradient partial of K*C*kh*kw.
  * im2col: the col buffer (none for a pointwise convolution). Implicit:
  * tables | G padded inputs | G wide outputs or douts | padded dout | wide
- * din | flipped weights.
+ * din | flipped weights (stride 1) or col (strided).
  */
 static size_t slot_floats(const struct conv_shape *s)
 {
@@ -139,7 +156,7 @@ static size_t slot_floats(const struct conv_shape *s)
 
 	if (implicit_geometry(&g, s))
 		col = OFF_FLOATS * (CKK + KKK) + (g.xpad + (size_t)s->K * g.L) * g.G + g.gpad +
-		      (size_t)s->C * g.Pg + (size_t)s->C * KKK;
+		      (size_t)s->C * g.Pg + (size_t)s->C * KKK * g.din + g.col;
 	else
 		col = is_pointwise(s) ? 0 : CKK * s->OH * s->OW;
 	return col + dw;
@@ -268,7 +285,7 @@ static void col2im_add(float *restrict din, const float *restrict col, const str
 /* the parts of an implicit-path slot */
 struct islot {
 	long *xoff, *goff;        /* CKK col rows in xpad, K kh kw rows in gpad */
-	float *xpad, *wide, *gpad, *dwide, *wflip;
+	float *xpad, *wide, *gpad, *dwide, *wflip, *col;
 };
 
 static struct islot islot(float *slot, const struct conv_shape *s, const struct implicit *g)
@@ -283,17 +300,42 @@ static struct islot islot(float *slot, const struct conv_shape *s, const struct 
 	p.gpad = p.wide + (size_t)s->K * g->L * g->G;
 	p.dwide = p.gpad + g->gpad;
 	p.wflip = p.dwide + (size_t)s->C * g->Pg;
+	p.col = p.wflip + (size_t)s->C * KKK * g->din;
 	for (int c = 0, j = 0; c < s->C; c++)
 		for (int ky = 0; ky < s->kh; ky++)
-			for (int kx = 0; kx < s->kw; kx++)
-				p.xoff[j++] = ((long)c * g->Hp + (long)ky * s->dil) * g->Wp +
-					      (long)kx * s->dil;
-	for (int k = 0, j = 0; k < s->K; k++)
+			for (int kx = 0; kx < s->kw; kx++) {
+				const int y = ky * s->dil;
+
+				p.xoff[j++] = (((long)c * g->S + y % s->sh) * g->Hp + y / s->sh) *
+						      g->Wp + (long)kx * s->dil;
+			}
+	for (int k = 0, j = 0; k < s->K && g->din; k++)
 		for (int ky = 0; ky < s->kh; ky++)
 			for (int kx = 0; kx < s->kw; kx++)
 				p.goff[j++] = ((long)k * g->Hg + (long)ky * s->dil) * g->Wg +
 					      (long)kx * s->dil;
 	return p;
+}
+
+/*
+ * The image (C, H, W), padded by (pt, pl), into its zeroed phase planes
+ * (C, sh, Hp, Wp); rows and columns no tap reads are left out.
+ */
+static void pad_phases(float *dst, const float *src, const struct conv_shape *s,
+		       const struct implicit *g)
+{
+	for (int c = 0; c < s->C; c++)
+		for (int y = 0; y < s->H; y++) {
+			const int yp = y + s->pt, yq = yp / s->sh;
+			const float *row = src + ((size_t)c * s->H + y) * s->W;
+			float *d = dst + ((size_t)c * g->S + (size_t)(yp % s->sh)) * g->Hp * g->Wp +
+				   (size_t)yq * g->Wp;
+
+			if (yq >= g->Hp)
+				continue;
+			memcpy(d + s->pl, row,
+			       sizeof(float) * (size_t)(s->W < g->Wp - s->pl ? s->W : g->Wp - s->pl));
+		}
 }
 
 /* the image's planes (n, H, W) into a zeroed padded buffer at (top, left) */
@@ -321,7 +363,7 @@ static void implicit_forward(float *out_n, const float *in_n, const float *w,
 
 	if (first)
 		zero_slot_buffer(p->xpad, g->xpad);
-	pad_planes(p->xpad, g->Hp, g->Wp, s->pt, s->pl, in_n, s->C, s->H, s->W);
+	pad_phases(p->xpad, in_n, s, g);
 	/* wide (K, OH * Wp) = w (K, CKK) . col (CKK, OH * Wp) */
 	pw_gemm_rows(p->wide, w, CKK, 1, p->xpad, p->xoff, s->K, CKK, g->Pw, 0);
 	for (int k = 0; k < s->K; k++)
@@ -366,8 +408,7 @@ static void implicit_dw(float *part, const float *dout, const float *in, int gn,
 		const float *dout_n = dout + out_sz * i;
 		float *w_i = p->wide + wide * i;
 
-		pad_planes(p->xpad + g->xpad * i, g->Hp, g->Wp, s->pt, s->pl, in + in_sz * i,
-			   s->C, s->H, s->W);
+		pad_phases(p->xpad + g->xpad * i, in + in_sz * i, s, g);
 		/* dout on the wide grid, rows L long (the columns beyond OW and Pw stay zero) */
 		for (int k = 0; k < s->K; k++)
 			for (int oy = 0; oy < s->OH; oy++)
@@ -401,6 +442,20 @@ static void implicit_din(float *din_n, const float *dout_n, const float *w,
 			for (int x = 0; x < s->W; x++)
 				d[x] += q[x];
 		}
+}
+
+/* din_n += col2im(w^T (CKK, K) . dout_n (K, P)) through the col buffer */
+static void col_din(float *din_n, const float *dout_n, const float *w, float *col,
+		    const struct conv_shape *s)
+{
+	const int K = s->K, CKK = s->C * s->kh * s->kw, P = s->OH * s->OW;
+
+	if (pw_fast(P))
+		pw_gemm(col, w, 1, CKK, dout_n, CKK, K, P, 0);
+	else
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, K, 1.0f, w, CKK,
+			    dout_n, P, 0.0f, col, P);
+	col2im_add(din_n, col, s);
 }
 
 void conv2d_forward(float *out, const float *in, const float *w, const struct conv_shape *s,
@@ -493,7 +548,11 @@ void conv2d_backward(float *din, float *dw, const float *dout, const float *in, 
 			implicit_dw(part, dout + n * out_sz, in + n * in_sz,
 				    hi - n < g.G ? hi - n : g.G, s, &g, &p, n == lo);
 		for (int n = lo; imp && din && n < hi; n++)
-			implicit_din(din + n * in_sz, dout + n * out_sz, w, s, &g, &p, n == lo);
+			if (g.din)
+				implicit_din(din + n * in_sz, dout + n * out_sz, w, s, &g, &p,
+					     n == lo);
+			else
+				col_din(din + n * in_sz, dout + n * out_sz, w, p.col, s);
 		for (int n = lo; !imp && n < hi; n++) {
 			const float *in_n = in + n * in_sz;
 			const float *dout_n = dout + n * out_sz;   /* (K, OH*OW) */
@@ -519,14 +578,7 @@ void conv2d_backward(float *din, float *dw, const float *dout, const float *in, 
 					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, K,
 						    1.0f, w, CKK, dout_n, P, 1.0f, din_n, P);
 				} else {
-					/* col (CKK, P) = w^T (CKK, K) . dout_n (K, P) */
-					if (pw_fast(P))
-						pw_gemm(col, w, 1, CKK, dout_n, CKK, K, P, 0);
-					else
-						cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-							    CKK, P, K, 1.0f, w, CKK, dout_n, P,
-							    0.0f, col, P);
-					col2im_add(din_n, col, s);
+					col_din(din_n, dout_n, w, col, s);
 				}
 			}
 		}

@@ -113,59 +113,68 @@ static void test_conv(void)
 }
 
 /*
- * Stride-1 convolutions of the sizes a search trains (28, 14, 7; the 1xk/kx1
- * pairs, dilated 3x3, 5x5, 7x7): the implicit-im2col path of conv.c, with
- * channel counts that leave every tile remainder, SAME and VALID, 1 and 2
- * threads.
+ * Convolutions of the sizes a search trains (28, 14, 7 and odd sizes; the
+ * 1xk/kx1 pairs, dilated 3x3, 5x5, 7x7, 1x1), stride 1 and the reduction
+ * cells' strides 2x2, 1x2, 2x1: the implicit-im2col path of conv.c
+ * (phase planes when strided), with channel counts that leave every tile
+ * remainder, SAME and VALID, 1 and 2 threads.
  */
-static void test_conv_stride1(void)
+static void test_conv_nasnet(void)
 {
 	static const int ks[][3] = { { 3, 3, 1 }, { 1, 3, 1 }, { 3, 1, 1 }, { 1, 7, 1 },
-				     { 7, 1, 1 }, { 3, 3, 2 }, { 5, 5, 1 }, { 7, 7, 1 } };
-	static const int sizes[] = { 28, 14, 7, 9 };
+				     { 7, 1, 1 }, { 3, 3, 2 }, { 5, 5, 1 }, { 7, 7, 1 },
+				     { 1, 1, 1 } };
+	static const int strides[][2] = { { 1, 1 }, { 2, 2 }, { 1, 2 }, { 2, 1 } };
+	static const int sizes[] = { 28, 14, 7, 9, 15 };
 	static const int chans[][2] = { { 8, 8 }, { 5, 13 }, { 16, 3 }, { 1, 9 } };
 	int fails = 0, cases = 0, saved = omp_get_max_threads();
 
-	for (int k = 0; k < 8; k++)
-		for (int z = 0; z < 4; z++)
-			for (int ch = 0; ch < 4; ch++) {
-				struct conv_shape s;
-				char d[160];
-				int H = sizes[z], W = sizes[(z + ch) % 4], T = 1 + (k + z + ch) % 2;
-				int valid = (k + ch) % 4 == 3 && ks[k][2] == 1;
+	for (int k = 0; k < 9; k++)
+		for (int st = 0; st < 4; st++)
+			for (int z = 0; z < 5; z++)
+				for (int ch = 0; ch < 4; ch++) {
+					struct conv_shape s;
+					char d[160];
+					int H = sizes[z], W = sizes[(z + ch) % 5];
+					int sh = strides[st][0], sw = strides[st][1];
+					int T = 1 + (k + z + ch) % 2;
+					int valid = (k + ch + z) % 4 == 3 && ks[k][2] == 1;
 
-				if (valid)
-					conv_shape_valid(&s, 3, chans[ch][0], H, W, chans[ch][1],
-							 ks[k][0], ks[k][1], 1, 1);
-				else
-					conv_shape_same(&s, 3, chans[ch][0], H, W, chans[ch][1],
-							ks[k][0], ks[k][1], 1, 1, ks[k][2]);
-				snprintf(d, sizeof(d), "N3 C%d %dx%d K%d k%dx%d d%d %s T%d",
-					 s.C, H, W, s.K, s.kh, s.kw, s.dil, valid ? "valid" : "same",
-					 T);
-				omp_set_num_threads(T);
-				size_t ni = (size_t)s.N * s.C * s.H * s.W;
-				size_t nw = (size_t)s.K * s.C * s.kh * s.kw;
-				size_t no = (size_t)s.N * s.K * s.OH * s.OW;
-				float *in = urand(ni), *w = urand(nw), *dout = urand(no);
-				float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni);
-				float *dw1 = urand(nw), *di2 = copy_floats(di1, ni);
-				float *dw2 = copy_floats(dw1, nw);
-				float *work = xmalloc(sizeof(float) * (conv2d_workspace(&s, T) + 1));
+					if ((k == 8 && st == 0) || (z + ch + st) % 2)
+						continue;   /* (pointwise: test_pointwise; half the rest) */
+					if (valid)
+						conv_shape_valid(&s, 3, chans[ch][0], H, W, chans[ch][1],
+								 ks[k][0], ks[k][1], sh, sw);
+					else
+						conv_shape_same(&s, 3, chans[ch][0], H, W, chans[ch][1],
+								ks[k][0], ks[k][1], sh, sw, ks[k][2]);
+					snprintf(d, sizeof(d), "N3 C%d %dx%d K%d k%dx%d s%dx%d d%d %s T%d",
+						 s.C, H, W, s.K, s.kh, s.kw, sh, sw, s.dil,
+						 valid ? "valid" : "same", T);
+					omp_set_num_threads(T);
+					size_t ni = (size_t)s.N * s.C * s.H * s.W;
+					size_t nw = (size_t)s.K * s.C * s.kh * s.kw;
+					size_t no = (size_t)s.N * s.K * s.OH * s.OW;
+					float *in = urand(ni), *w = urand(nw), *dout = urand(no);
+					float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni);
+					float *dw1 = urand(nw), *di2 = copy_floats(di1, ni);
+					float *dw2 = copy_floats(dw1, nw);
+					float *work = xmalloc(sizeof(float) *
+							      (conv2d_workspace(&s, T) + 1));
 
-				conv2d_forward(o1, in, w, &s, work, T);
-				conv2d_forward_ref(o2, in, w, &s);
-				conv2d_backward(di1, dw1, dout, in, w, &s, work, T);
-				conv2d_backward_ref(di2, dw2, dout, in, w, &s);
-				cmp(&fails, "conv out", d, o1, o2, no);
-				cmp(&fails, "conv din", d, di1, di2, ni);
-				cmp(&fails, "conv dw", d, dw1, dw2, nw);
-				cases++;
-				free(in); free(w); free(dout); free(o1); free(o2); free(di1);
-				free(dw1); free(di2); free(dw2); free(work);
-			}
+					conv2d_forward(o1, in, w, &s, work, T);
+					conv2d_forward_ref(o2, in, w, &s);
+					conv2d_backward(di1, dw1, dout, in, w, &s, work, T);
+					conv2d_backward_ref(di2, dw2, dout, in, w, &s);
+					cmp(&fails, "conv out", d, o1, o2, no);
+					cmp(&fails, "conv din", d, di1, di2, ni);
+					cmp(&fails, "conv dw", d, dw1, dw2, nw);
+					cases++;
+					free(in); free(w); free(dout); free(o1); free(o2); free(di1);
+					free(dw1); free(di2); free(dw2); free(work);
+				}
 	omp_set_num_threads(saved);
-	ok(!fails, "stride-1 conv2d fast == ref on %d NASNet-sized shapes", cases);
+	ok(!fails, "conv2d fast == ref on %d NASNet-sized shapes, strides 1 and 2", cases);
 }
 
 static void test_depthwise(void)
@@ -375,7 +384,7 @@ int main(void)
 {
 	rng_seed(&R, 31337);
 	test_conv();
-	test_conv_stride1();
+	test_conv_nasnet();
 	test_depthwise();
 	test_pool(0);
 	test_pool(1);
