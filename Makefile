@@ -140,7 +140,7 @@ test: deps-test
 	rm -f $$totals; exit $$rc
 
 test-suite: deps-test
-	@$(MAKE) --no-print-directory $(SUBMAKE_JOBS) all $(UNITS)
+	@$(MAKE) --no-print-directory $(SUBMAKE_JOBS) all $(UNITS) $(BENCH_BIN)
 	@bash tests/run.sh $(UNITS) $(TESTS_SH)
 test-asan: check-asan
 test-fuzz: fuzz-ci

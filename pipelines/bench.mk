@@ -1,8 +1,9 @@
 # bench.mk - `make bench`: nasnet-c against PyTorch (Debian's python3-torch) on
 # the same networks (bench/bench.sh prints one line per case, the GFLOP/s and
 # the sgemm peak); `make bench-ops`: the per-op table (bench/bench-ops.c next
-# to bench/torch_ops.py). Not part of `make test`. BENCH_QUICK=1 runs fewer
-# repeats; BENCH_CASES picks cases (see bench/bench.sh).
+# to bench/torch_ops.py). Not part of `make test`, which only checks that the
+# programs still run and agree (tests/t0950-bench.sh). BENCH_REPEAT,
+# BENCH_NETS, BENCH_THREADS, ... pick what runs (see bench/bench.sh).
 
 BENCH_BIN := build/bench/bench-net build/bench/bench-ops
 
