@@ -18,7 +18,10 @@
 # (default child settings, JOBS=2, BENCH_SEARCH_CHILDREN children) in a
 # scratch run folder, timed, printed as children trained per hour.
 #
-# Environment: BENCH_WARMUP (2), BENCH_REPEAT (5), BENCH_THREADS ("1 2"),
+# The VM's speed drifts by 10-30 % over minutes, so each case alternates the
+# two sides BENCH_ROUNDS times and reports each side's median round.
+#
+# Environment: BENCH_WARMUP (2), BENCH_REPEAT (5), BENCH_ROUNDS (3), BENCH_THREADS ("1 2"),
 # BENCH_NETS ("nasnet-a:1:8 nasnet-a:2:16 darts-v2:1:8 bench/sampled-child.txt:1:8";
 # genotype:cells:filters, the genotype a built-in name or a file), BENCH_MODES
 # ("train eval"), BENCH_DIR (build/bench/run), BENCH_SEARCH_CHILDREN (4; 0
@@ -36,6 +39,7 @@ export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296
 PY=/usr/bin/python3
 WARMUP=${BENCH_WARMUP:-2}
 REPEAT=${BENCH_REPEAT:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 THREADS=${BENCH_THREADS:-1 2}
 NETS=${BENCH_NETS:-nasnet-a:1:8 nasnet-a:2:16 darts-v2:1:8 bench/sampled-child.txt:1:8}
 MODES=${BENCH_MODES:-train eval}
@@ -46,6 +50,10 @@ if ! $PY -c 'import torch, h5py' 2>/dev/null; then
 	echo "bench: $PY lacks torch or h5py (make deps-bench)" >&2
 	exit 1
 fi
+
+median() {   # median of the arguments
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
 field() {   # field NAME LINE: the word after NAME
 	awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' <<<"$2"
@@ -65,18 +73,24 @@ for spec in $NETS; do
 		netm=$net
 		[ "$mode" = train ] || netm=$DIR/$name.eval.h5
 		for t in $THREADS; do
-			c=$(build/bench/bench-net -q --mode "$mode" --threads "$t" --warmup "$WARMUP" \
-				--repeat "$REPEAT" "$netm")
-			best=; bl=
-			for fmt in nchw cl; do
-				p=$($PY bench/torch_net.py "$netm" "$DIR/$name" --mode "$mode" --threads "$t" \
-					--format "$fmt" --warmup "$WARMUP" --repeat "$REPEAT")
-				if [ -z "$best" ] || awk -v a="$(field img/s "$p")" -v b="$(field img/s "$bl")" \
-					'BEGIN { exit !(a > b) }'; then
-					best=$fmt; bl=$p
-				fi
+			# ROUNDS alternations of both sides; each side's median round counts
+			xs=; ys=
+			for ((r = 0; r < ROUNDS; r++)); do
+				c=$(build/bench/bench-net -q --mode "$mode" --threads "$t" \
+					--warmup "$WARMUP" --repeat "$REPEAT" "$netm")
+				best=; bl=
+				for fmt in nchw cl; do
+					p=$($PY bench/torch_net.py "$netm" "$DIR/$name" --mode "$mode" \
+						--threads "$t" --format "$fmt" --warmup "$WARMUP" \
+						--repeat "$REPEAT")
+					if [ -z "$best" ] || awk -v a="$(field img/s "$p")" \
+						-v b="$(field img/s "$bl")" 'BEGIN { exit !(a > b) }'; then
+						best=$fmt; bl=$p
+					fi
+				done
+				xs+=" $(field img/s "$c")"; ys+=" $(field img/s "$bl")"
 			done
-			x=$(field img/s "$c"); y=$(field img/s "$bl")
+			x=$(median $xs); y=$(median $ys)
 			cr=$(field rss-kb "$c"); pr=$(field rss-kb "$bl")
 			CIPS[$name-$mode-t$t]=$x
 			printf 'bench: %s-%s-t%s nasnet-c %s img/s pytorch %s img/s ratio %.2f rss-ratio %.2f\n' \
