@@ -43,7 +43,7 @@ t "bench-net rejects a bad --mode: exit 2, one line naming it" \
 
 if /usr/bin/python3 -c 'import torch, h5py' 2>/dev/null; then
 	out=$(BENCH_NETS=bench/sampled-child.txt:1:4 BENCH_THREADS=1 BENCH_MODES=train BENCH_WARMUP=1 \
-		BENCH_REPEAT=1 BENCH_SEARCH_CHILDREN=0 BENCH_DIR="$tmp/run" bash bench/bench.sh 2>&1)
+		BENCH_REPEAT=1 BENCH_ROUNDS=1 BENCH_SEARCH_CHILDREN=0 BENCH_DIR="$tmp/run" bash bench/bench.sh 2>&1)
 	line=$(grep "^bench: sampled-child-n1-f4-train-t1 " <<<"$out")
 	t "bench.sh prints the case line with a ratio" '[ -n "$(field ratio "$line")" ]'
 	loss=$(grep "sampled-child-n1-f4-train-t1: loss0" <<<"$out")
