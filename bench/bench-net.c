@@ -203,8 +203,10 @@ int main(int argc, char **argv)
 		return EXIT_BADINPUT;
 	/* eval needs no batch arena: net_infer brings its own small one */
 	n = net_create(&gf.geno, &gf.cfg.macro, train ? (int)batch : 0, NULL);
-	if (!n || netfile_read_into(argv[optind], n) < 0)
+	if (!n || netfile_read_into(argv[optind], n) < 0) {
+		net_free(n);
 		return EXIT_BADINPUT;
+	}
 	n->macro.dropout_keep = 1.0f;
 	net_set_loss(n, 0.0f, 0.0f);
 
@@ -217,8 +219,14 @@ int main(int argc, char **argv)
 		x[i] = (float)rng_normal(&r);
 	for (long i = 0; i < batch; i++)
 		y[i] = (int32_t)rng_below(&r, (uint64_t)n->macro.classes);
-	if (export)
-		return export_tape(export, n, x, y, (int)batch) < 0 ? EXIT_FAIL : EXIT_OK;
+	if (export) {
+		int rc = export_tape(export, n, x, y, (int)batch) < 0 ? EXIT_FAIL : EXIT_OK;
+
+		free(x);
+		free(y);
+		net_free(n);
+		return rc;
+	}
 
 	float *mom = xcalloc(n->nparam_floats + 1, sizeof *mom);
 	float *logits = xmalloc(sizeof *logits * (size_t)batch * (size_t)n->macro.classes);
