@@ -8,11 +8,12 @@
  * directly, with no copy: out_n and din_n through the direct kernel of
  * pointwise.c when pw_fast() (AVX-512), else through sgemm. Backward reuses
  * the same buffer: first dw += dout_n . col^T, then dcol = w^T . dout_n
- * scattered back by col2im. A stride-1 convolution on planes of 14x14 and
- * up skips the col matrix altogether (the implicit im2col below: padded
- * planes read in place by pointwise.c's row-table kernels): 2-5x faster
- * than im2col + sgemm on the 28x28, 14x14 and 7x7 planes of a search's
- * children; also the 7x1 (stride 2x1) half of a reducing 1x7-7x1 pair.
+ * scattered back by col2im. A convolution of stride 1 (or of a vertical
+ * stride only) whose padding at most doubles the plane's width skips the
+ * col matrix altogether (the implicit im2col below: padded planes read in
+ * place by pointwise.c's row-table kernels): 2-5x faster than im2col +
+ * sgemm on the 28x28, 14x14 and 7x7 planes of a search's children, and
+ * on the 7x1 (stride 2x1) half of a reducing 1x7-7x1 pair.
  *
  * Threads split the batch (OpenBLAS runs single-threaded inside: the gemms
  * of one image are too small for BLAS threading to pay, and two thread pools
