@@ -46,9 +46,11 @@ export HDF5_USE_FILE_LOCKING=FALSE TMPDIR=$tmp
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 # the first frame of a crash report that is none of the sanitizer's, libFuzzer's or libc's
+# (libc's frames show as libc.so, or by glibc source path when debug info is installed:
+# "in __memcpy_avx512_unaligned_erms string/../sysdeps/x86_64/multiarch/...")
 top_frame() {
 	grep -E '^ +#[0-9]+ 0x' |
-		grep -vE 'fuzzer::|__sanitizer|__interceptor|libc\.so|asan_|ubsan_|in (malloc|calloc|realloc|free) ' |
+		grep -vE 'fuzzer::|__sanitizer|__interceptor|libc\.so|sysdeps/|asan_|ubsan_|in (malloc|calloc|realloc|free) ' |
 		head -1
 }
 
