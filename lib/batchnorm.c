@@ -321,6 +321,26 @@ static void plane_dx(float *dx, const float *x, const float *g, size_t ld, int N
 }
 
 /*
+ * Channel c's backward from its two sums over the batch (M values): sg =
+ * sum dy, sgd = sum dy * (x - mean); x, g, dx are the channel's planes of
+ * this call's N examples (stride ld). dgamma, dbeta, din may be NULL.
+ */
+static void channel_backward(float *din, float *dgamma, float *dbeta, const float *x,
+			     const float *g, size_t ld, int N, int HW, int c, double M, double sg,
+			     double sgd, const float *mean, const float *rstd, const float *gamma)
+{
+	const double rs = rstd[c], sgx = sgd * rs, k = gamma[c] * rs / M;
+
+	if (dbeta)
+		dbeta[c] += (float)sg;
+	if (dgamma)
+		dgamma[c] += (float)sgx;
+	if (din)
+		plane_dx(din, x, g, ld, N, HW, mean[c], (float)(gamma[c] * rs),
+			 (float)(-k * rs * sgx), (float)(-k * sg));
+}
+
+/*
  * With xhat = (x - mean) * rstd and y = gamma * xhat + beta:
  *   dbeta = sum dy, dgamma = sum dy * xhat,
  *   dx = gamma * rstd / M * (M * dy - dbeta - xhat * dgamma).
@@ -336,24 +356,12 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
 #pragma omp parallel for schedule(static) if (par)
 	for (int c = 0; c < C; c++) {
 		const float *x = in + (size_t)c * HW, *g = dout + (size_t)c * HW;
-		const double rs = rstd[c];
 		double sg, sgd;
 
 		/* mean[c] is a float, so x - mean is the same as in double up to rounding */
 		plane_grad_sums(&sg, &sgd, x, g, ld, N, HW, mean[c]);
-		double sgx = sgd * rs;
-
-		if (dbeta)
-			dbeta[c] += (float)sg;
-		if (dgamma)
-			dgamma[c] += (float)sgx;
-		if (!din)
-			continue;
-
-		double k = gamma[c] * rs / M;
-
-		plane_dx(din + (size_t)c * HW, x, g, ld, N, HW, mean[c], (float)(gamma[c] * rs),
-			 (float)(-k * rs * sgx), (float)(-k * sg));
+		channel_backward(din ? din + (size_t)c * HW : NULL, dgamma, dbeta, x, g, ld, N, HW, c,
+				 M, sg, sgd, mean, rstd, gamma);
 	}
 }
 
@@ -466,26 +474,13 @@ void batchnorm_slice_backward(float *din, float *dgamma, float *dbeta, const dou
 	for (int u = 0; u < T; u++)
 		M += parts[u * stride] * HW;
 	for (int c = 0; c < C; c++) {
-		const double rs = rstd[c];
 		double sg = 0, sgd = 0;
 
 		for (int u = 0; u < T; u++) {
 			sg += parts[u * stride + 2 + 2 * c];
 			sgd += parts[u * stride + 3 + 2 * c];
 		}
-
-		double sgx = sgd * rs;
-
-		if (dbeta)
-			dbeta[c] += (float)sg;
-		if (dgamma)
-			dgamma[c] += (float)sgx;
-		if (!din)
-			continue;
-
-		double k = gamma[c] * rs / M;
-
-		plane_dx(din + (size_t)c * HW, in + (size_t)c * HW, dout + (size_t)c * HW, ld, N, HW,
-			 mean[c], (float)(gamma[c] * rs), (float)(-k * rs * sgx), (float)(-k * sg));
+		channel_backward(din ? din + (size_t)c * HW : NULL, dgamma, dbeta, in + (size_t)c * HW,
+				 dout + (size_t)c * HW, ld, N, HW, c, M, sg, sgd, mean, rstd, gamma);
 	}
 }

@@ -614,11 +614,22 @@ static size_t split_bn_stride(const struct net *n)
 	return (BN_PART(c) + 7) & ~(size_t)7;
 }
 
+/* floats of split_mem's BN parts: two halves of T doubles parts */
+static size_t split_parts(const struct net *n, int T)
+{
+	return round16(2 * 2 * (size_t)T * n->split_stride);
+}
+
+/* slice u's private gradients (u >= 1) */
+static float *slice_grads(const struct net *n, int u, int T)
+{
+	return n->split_mem + split_parts(n, T) + round16(n->nparam_floats) * (size_t)(u - 1);
+}
+
 /* floats of split_mem before the slices' own parts: BN parts, private gradients */
 static size_t split_shared(const struct net *n, int T)
 {
-	return round16(2 * 2 * (size_t)T * n->split_stride) +
-	       round16(n->nparam_floats) * (size_t)(T - 1);
+	return split_parts(n, T) + round16(n->nparam_floats) * (size_t)(T - 1);
 }
 
 static void alloc_split(struct net *n, int T)
@@ -647,7 +658,6 @@ static void alloc_split(struct net *n, int T)
 static struct frame slice_frame(struct net *n, int u, int T)
 {
 	int b0 = slice_start(n->batch, T, u);
-	size_t parts = round16(2 * 2 * (size_t)T * n->split_stride);
 	float *mine = n->split_mem + split_shared(n, T) + n->split_per * (size_t)u;
 	struct frame f = {
 		.act = n->act + n->act_per_example * b0,
@@ -656,8 +666,7 @@ static struct frame slice_frame(struct net *n, int u, int T)
 		.save = n->save + n->save_per_example * b0,
 		.work = mine,
 		.threads = 1,
-		.grad = u ? n->split_mem + parts + round16(n->nparam_floats) * (size_t)(u - 1)
-			  : n->grad,
+		.grad = u ? slice_grads(n, u, T) : n->grad,
 		.u = u, .T = T, .b0 = b0,
 		.bn_part = (double *)n->split_mem,
 		.bn_stride = n->split_stride,
@@ -670,15 +679,12 @@ static struct frame slice_frame(struct net *n, int u, int T)
 /* this slice's share of the merge of the private gradients into n->grad */
 static void sum_slice_grads(struct net *n, int u, int T)
 {
-	size_t grads = round16(n->nparam_floats);
-	size_t parts = round16(2 * 2 * (size_t)T * n->split_stride);
 	size_t i0 = round16(n->nparam_floats * u / T), i1 = round16(n->nparam_floats * (u + 1) / T);
 
 	if (i1 > n->nparam_floats)
 		i1 = n->nparam_floats;
 	for (int v = 1; v < T; v++)
-		accumulate(n->grad + i0, n->split_mem + parts + grads * (v - 1) + i0,
-			   i1 > i0 ? i1 - i0 : 0);
+		accumulate(n->grad + i0, slice_grads(n, v, T) + i0, i1 > i0 ? i1 - i0 : 0);
 }
 
 /* the next BN's half of the shared parts: a slow slice may still be merging

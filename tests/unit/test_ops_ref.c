@@ -70,6 +70,40 @@ static void random_conv_shape(struct conv_shape *s, char *desc, size_t dn)
 		 dil, valid ? "valid" : "same");
 }
 
+/* one shape, T threads: conv2d_* against the _ref oracles (and, with
+ * null_grads, each backward with the other gradient NULL) */
+static void check_conv_shape(int *fails, const struct conv_shape *s, const char *d, int T,
+			     int null_grads)
+{
+	size_t ni = (size_t)s->N * s->C * s->H * s->W, nw = (size_t)s->K * s->C * s->kh * s->kw;
+	size_t no = (size_t)s->N * s->K * s->OH * s->OW;
+	float *in = urand(ni), *w = urand(nw), *dout = urand(no);
+	float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni), *dw1 = urand(nw);
+	float *di2 = copy_floats(di1, ni), *dw2 = copy_floats(dw1, nw);
+	float *work = xmalloc(sizeof(float) * (conv2d_workspace(s, T) + 1));
+
+	omp_set_num_threads(T);
+	conv2d_forward(o1, in, w, s, work, T);
+	conv2d_forward_ref(o2, in, w, s);
+	conv2d_backward(di1, dw1, dout, in, w, s, work, T);
+	conv2d_backward_ref(di2, dw2, dout, in, w, s);
+	cmp(fails, "conv out", d, o1, o2, no);
+	cmp(fails, "conv din", d, di1, di2, ni);
+	cmp(fails, "conv dw", d, dw1, dw2, nw);
+	if (null_grads) {   /* NULL gradients are skipped, the other still computed */
+		memcpy(dw2, dw1, sizeof(float) * nw);
+		conv2d_backward(NULL, dw1, dout, in, w, s, work, T);
+		conv2d_backward_ref(NULL, dw2, dout, in, w, s);
+		cmp(fails, "conv dw (din NULL)", d, dw1, dw2, nw);
+		memcpy(di2, di1, sizeof(float) * ni);
+		conv2d_backward(di1, NULL, dout, in, w, s, work, T);
+		conv2d_backward_ref(di2, NULL, dout, in, w, s);
+		cmp(fails, "conv din (dw NULL)", d, di1, di2, ni);
+	}
+	free(in); free(w); free(dout); free(o1); free(o2); free(di1); free(dw1);
+	free(di2); free(dw2); free(work);
+}
+
 static void test_conv(void)
 {
 	int fails = 0, saved = omp_get_max_threads();
@@ -81,32 +115,7 @@ static void test_conv(void)
 		int T = 1 + t % 3;
 
 		random_conv_shape(&s, d, sizeof(d));
-		omp_set_num_threads(T);
-		size_t ni = (size_t)s.N * s.C * s.H * s.W, nw = (size_t)s.K * s.C * s.kh * s.kw;
-		size_t no = (size_t)s.N * s.K * s.OH * s.OW;
-		float *in = urand(ni), *w = urand(nw), *dout = urand(no);
-		float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni), *dw1 = urand(nw);
-		float *di2 = copy_floats(di1, ni), *dw2 = copy_floats(dw1, nw);
-		float *work = xmalloc(sizeof(float) * (conv2d_workspace(&s, T) + 1));
-
-		conv2d_forward(o1, in, w, &s, work, T);
-		conv2d_forward_ref(o2, in, w, &s);
-		conv2d_backward(di1, dw1, dout, in, w, &s, work, T);
-		conv2d_backward_ref(di2, dw2, dout, in, w, &s);
-		cmp(&fails, "conv out", d, o1, o2, no);
-		cmp(&fails, "conv din", d, di1, di2, ni);
-		cmp(&fails, "conv dw", d, dw1, dw2, nw);
-		/* NULL gradients are skipped, the other still computed */
-		memcpy(dw2, dw1, sizeof(float) * nw);
-		conv2d_backward(NULL, dw1, dout, in, w, &s, work, T);
-		conv2d_backward_ref(NULL, dw2, dout, in, w, &s);
-		cmp(&fails, "conv dw (din NULL)", d, dw1, dw2, nw);
-		memcpy(di2, di1, sizeof(float) * ni);
-		conv2d_backward(di1, NULL, dout, in, w, &s, work, T);
-		conv2d_backward_ref(di2, NULL, dout, in, w, &s);
-		cmp(&fails, "conv din (dw NULL)", d, di1, di2, ni);
-		free(in); free(w); free(dout); free(o1); free(o2); free(di1); free(dw1);
-		free(di2); free(dw2); free(work);
+		check_conv_shape(&fails, &s, d, T, 1);
 	}
 	omp_set_num_threads(saved);
 	ok(!fails, "conv2d fast == ref on %d random shapes", CASES);
@@ -151,27 +160,8 @@ static void test_conv_nasnet(void)
 					snprintf(d, sizeof(d), "N3 C%d %dx%d K%d k%dx%d s%dx%d d%d %s T%d",
 						 s.C, H, W, s.K, s.kh, s.kw, sh, sw, s.dil,
 						 valid ? "valid" : "same", T);
-					omp_set_num_threads(T);
-					size_t ni = (size_t)s.N * s.C * s.H * s.W;
-					size_t nw = (size_t)s.K * s.C * s.kh * s.kw;
-					size_t no = (size_t)s.N * s.K * s.OH * s.OW;
-					float *in = urand(ni), *w = urand(nw), *dout = urand(no);
-					float *o1 = urand(no), *o2 = urand(no), *di1 = urand(ni);
-					float *dw1 = urand(nw), *di2 = copy_floats(di1, ni);
-					float *dw2 = copy_floats(dw1, nw);
-					float *work = xmalloc(sizeof(float) *
-							      (conv2d_workspace(&s, T) + 1));
-
-					conv2d_forward(o1, in, w, &s, work, T);
-					conv2d_forward_ref(o2, in, w, &s);
-					conv2d_backward(di1, dw1, dout, in, w, &s, work, T);
-					conv2d_backward_ref(di2, dw2, dout, in, w, &s);
-					cmp(&fails, "conv out", d, o1, o2, no);
-					cmp(&fails, "conv din", d, di1, di2, ni);
-					cmp(&fails, "conv dw", d, dw1, dw2, nw);
+					check_conv_shape(&fails, &s, d, T, 0);
 					cases++;
-					free(in); free(w); free(dout); free(o1); free(o2); free(di1);
-					free(dw1); free(di2); free(dw2); free(work);
 				}
 	omp_set_num_threads(saved);
 	ok(!fails, "conv2d fast == ref on %d NASNet-sized shapes, strides 1 and 2", cases);

@@ -56,6 +56,16 @@ static void check(int M, int Kd, int P, int trans, int accumulate, unsigned *see
 	free(a); free(b); free(got); free(want); free(init);
 }
 
+/* n values in [-1, 1) */
+static float *frands(size_t n, unsigned *seed)
+{
+	float *a = malloc(sizeof(float) * (n ? n : 1));
+
+	for (size_t i = 0; i < n; i++)
+		a[i] = frand(seed);
+	return a;
+}
+
 /* rows at scattered offsets that overlap (as the taps of a padded plane do) */
 static long *row_table(int n, int P, unsigned *seed)
 {
@@ -70,15 +80,9 @@ static void check_rows(int M, int Kd, int P, int accumulate, unsigned *seed)
 {
 	long *off = row_table(Kd, P, seed);
 	size_t nb = (size_t)off[Kd - 1] + P + 16, no = (size_t)M * P, na = (size_t)M * Kd;
-	float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb);
-	float *got = malloc(sizeof(float) * no), *want = malloc(sizeof(float) * no);
+	float *a = frands(na, seed), *b = frands(nb, seed), *got = frands(no, seed);
+	float *want = malloc(sizeof(float) * no);
 
-	for (size_t i = 0; i < na; i++)
-		a[i] = frand(seed);
-	for (size_t i = 0; i < nb; i++)
-		b[i] = frand(seed);
-	for (size_t i = 0; i < no; i++)
-		got[i] = frand(seed);
 	for (int i = 0; i < M; i++)
 		for (int p = 0; p < P; p++) {
 			double acc = accumulate ? got[(size_t)i * P + p] : 0;
@@ -99,15 +103,9 @@ static void check_dot(int M, int Nr, int L, int G, unsigned *seed)
 	long *off = row_table(Nr, L, seed);
 	const long lda = L + 5, ag = M * lda + 3, bg = off[Nr - 1] + L + 7;
 	size_t nb = (size_t)(bg * G), na = (size_t)(ag * G), no = (size_t)M * Nr;
-	float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb);
-	float *got = malloc(sizeof(float) * no), *want = malloc(sizeof(float) * no);
+	float *a = frands(na, seed), *b = frands(nb, seed), *got = frands(no, seed);
+	float *want = malloc(sizeof(float) * no);
 
-	for (size_t i = 0; i < na; i++)
-		a[i] = frand(seed);
-	for (size_t i = 0; i < nb; i++)
-		b[i] = frand(seed);
-	for (size_t i = 0; i < no; i++)
-		got[i] = frand(seed);
 	for (int i = 0; i < M; i++)
 		for (int j = 0; j < Nr; j++) {
 			double acc = got[(size_t)i * Nr + j];
