@@ -58,7 +58,22 @@ static const struct field fields[] = {
 	{ "aux_weight", K_DBL, T(aux_weight), 0, 1000 },
 	{ "drop_path_keep", K_DBL, T(drop_path_keep), 1e-6, 1 },
 	{ "seed", K_U64, T(seed), 0, 0 },
+	/* the rung plan of successive halving (schemas/genotype.md); 1 rung = plain */
+	{ "rungs", K_INT, T(rungs), 1, 16 },
+	{ "eta", K_INT, T(eta), 2, 1000 },
 };
+
+/* Fields added after schema version 1 was published: a file without them
+ * reads as child_config_default() has them (a plain one-rung plan). */
+static const char *const newer_fields[] = { "rungs", "eta" };
+
+static int is_newer_field(const char *name)
+{
+	for (size_t i = 0; i < sizeof newer_fields / sizeof newer_fields[0]; i++)
+		if (!strcmp(name, newer_fields[i]))
+			return 1;
+	return 0;
+}
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -125,6 +140,8 @@ void child_config_default(struct child_config *c)
 	c->train.aux_weight = 0.4;
 	c->train.drop_path_keep = 1;
 	c->train.seed = 1;
+	c->train.rungs = 1;
+	c->train.eta = 3;
 }
 
 static double field_get(const struct child_config *c, const struct field *f)
@@ -247,8 +264,9 @@ static int read_string(struct h5f *f, const char *group, const char *name, char 
 int child_config_read(struct h5f *f, const char *group, struct child_config *c)
 {
 	char name[32], what[1200];
-	struct child_config t;
+	struct child_config t, def;
 
+	child_config_default(&def);
 	memset(&t, 0, sizeof(t));
 	if (read_string(f, group, "stem", name, sizeof(name)) < 0)
 		return -1;
@@ -268,7 +286,10 @@ int child_config_read(struct h5f *f, const char *group, struct child_config *c)
 		int64_t iv;
 		double dv;
 
-		if (d->kind == K_FLT || d->kind == K_DBL) {
+		if (is_newer_field(d->name) && !h5_attr_exists(f, group, d->name)) {
+			dv = field_get(&def, d);
+			iv = (int64_t)dv;
+		} else if (d->kind == K_FLT || d->kind == K_DBL) {
 			if (h5_attr_read_double(f, group, d->name, &dv) < 0)
 				return -1;
 		} else {

@@ -45,6 +45,10 @@ struct train_config {
 	double aux_weight;
 	double drop_path_keep;   /* final keep probability of ScheduledDropPath; 1 = off */
 	uint64_t seed;
+	/* successive halving: the budget above is the top rung's; rung k of `rungs`
+	 * ends at ceil(total / eta^(rungs-1-k)) steps (train.h: rung_end_step) */
+	int rungs;               /* 1 = one plain run */
+	int eta;
 };
 
 struct child_config {

@@ -37,6 +37,17 @@ static int has_suffix(const char *s, const char *suf)
 	return n >= m && !strcmp(s + n - m, suf);
 }
 
+/* NAME.rK.reward.h5: one rung of a successive-halving child, not a child */
+static int is_rung_reward(const char *s)
+{
+	const char *p = s + strlen(s) - strlen(".reward.h5");
+
+	while (p > s && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	return p - s >= 2 && p[-1] == 'r' && p[-2] == '.' &&
+	       p[0] != '.';
+}
+
 static int expand_dir(const char *dir, char ***paths, int *n, int *cap)
 {
 	DIR *d = opendir(dir);
@@ -47,7 +58,8 @@ static int expand_dir(const char *dir, char ***paths, int *n, int *cap)
 	if (!d)
 		return error("%s: cannot open folder:", dir);
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".reward.h5"))
+		if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".reward.h5") ||
+		    is_rung_reward(de->d_name))
 			continue;
 		if (snprintf(buf, sizeof(buf), "%s/%s", dir, de->d_name) >= (int)sizeof(buf)) {
 			closedir(d);

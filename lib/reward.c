@@ -21,6 +21,8 @@ void reward_init(struct reward *r)
 	r->mult_adds = -1;
 	r->round = -1;
 	r->index = -1;
+	r->rung = 0;
+	r->epochs = NAN;
 }
 
 /*
@@ -72,7 +74,9 @@ int reward_write(const struct reward *r, const char *path, const struct provenan
 	    h5_attr_write_string(&f, "/", "genotype_text", r->genotype_text) < 0 ||
 	    h5_attr_write_string(&f, "/", "policy_hash", r->policy_hash) < 0 ||
 	    h5_attr_write_int(&f, "/", "round", r->round) < 0 ||
-	    h5_attr_write_int(&f, "/", "index", r->index) < 0) {
+	    h5_attr_write_int(&f, "/", "index", r->index) < 0 ||
+	    h5_attr_write_int(&f, "/", "rung", r->rung) < 0 ||
+	    h5_attr_write_double(&f, "/", "epochs", r->epochs) < 0) {
 		h5_abort(&f);
 		return -1;
 	}
@@ -119,6 +123,15 @@ int reward_read(struct reward *r, const char *path)
 	    h5_attr_read_int(&f, "/", "round", &r->round) < 0 ||
 	    h5_attr_read_int(&f, "/", "index", &r->index) < 0)
 		goto fail;
+	/* written since successive halving; older files: rung 0, epochs unknown */
+	if (h5_attr_exists(&f, "/", "rung") &&
+	    (h5_attr_read_int(&f, "/", "rung", &r->rung) < 0 ||
+	     h5_attr_read_double(&f, "/", "epochs", &r->epochs) < 0))
+		goto fail;
+	if (r->rung < 0 || r->rung > 15 || !(isnan(r->epochs) || r->epochs >= 0)) {
+		error("%s: rung %lld or epochs %g out of range", path, (long long)r->rung, r->epochs);
+		goto fail;
+	}
 	if (failed != 0 && failed != 1) {
 		error("%s: attribute 'failed' is %lld, expected 0 or 1", path, (long long)failed);
 		goto fail;

@@ -33,6 +33,8 @@ struct reward {
 	char genotype_text[2048]; /* compact genotype text or nb201 cell string */
 	char policy_hash[20];     /* hash of the policy that sampled it ("" if none) */
 	int64_t round, index;     /* position in the search (-1 when unknown) */
+	int64_t rung;             /* successive-halving rung the reward was measured at (0: plain) */
+	double epochs;            /* training epochs behind it (NaN when unknown) */
 };
 
 /* All numbers NaN/-1 or 0, strings empty. */

@@ -70,11 +70,50 @@ int64_t train_total_steps(const struct train_config *t, int nimg, int *batch,
 	return t->steps > 0 ? t->steps : (int64_t)t->epochs * *steps_per_epoch;
 }
 
+int64_t rung_end_step(const struct train_config *t, int64_t total, int rung)
+{
+	int64_t den = 1, end;
+
+	if (t->rungs <= 1 || rung >= t->rungs - 1)
+		return total;
+	for (int k = rung; k < t->rungs - 1 && den <= total; k++)
+		den *= t->eta;
+	end = (total + den - 1) / den;
+	return end < 1 ? 1 : end;
+}
+
+/* One cosine per rung segment [end(k-1), end(k)): every rung's result is an
+ * annealed network (a fair reward), and the learning rate at step s depends
+ * only on s and the rung plan, so continuing a child from its previous
+ * rung's state replays exactly the steps of a child trained straight. */
 double lr_at(const struct train_config *t, int64_t s, int64_t total)
 {
+	int64_t begin = 0, end = total;
+
 	if (t->schedule == LR_CONSTANT || total <= 0)
 		return t->lr;
-	return t->lr_min + 0.5 * (t->lr - t->lr_min) * (1.0 + cos(M_PI * (double)s / (double)total));
+	for (int k = 0; k < t->rungs; k++) {
+		end = rung_end_step(t, total, k);
+		if (s < end)
+			break;
+		begin = end;
+	}
+	if (end <= begin)
+		return t->lr_min;
+	return t->lr_min + 0.5 * (t->lr - t->lr_min) *
+			   (1.0 + cos(M_PI * (double)(s - begin) / (double)(end - begin)));
+}
+
+void rung_path(char *out, size_t n, const char *arch_path, const struct train_config *t,
+	       int rung, const char *suffix)
+{
+	char sfx[64];
+
+	if (t->rungs <= 1 || rung < 0)
+		snprintf(sfx, sizeof sfx, "%s", suffix);
+	else
+		snprintf(sfx, sizeof sfx, ".r%d%s", rung, suffix);
+	derived_path(out, n, arch_path, sfx);
 }
 
 /* ---- state that a checkpoint carries ---- */
@@ -85,6 +124,10 @@ struct train_state {
 	int64_t step;        /* next step to run */
 	double seconds;      /* training wall time so far, across resumes */
 	int64_t images;      /* images processed so far */
+	/* images and seconds the state already held when this rung's training
+	 * began (from the previous rung's state, else 0): the rung's own cost */
+	int64_t images_start;
+	double seconds_start;
 };
 
 static const char *splits_name(int train_valid)
@@ -110,6 +153,8 @@ static int checkpoint_write(const char *path, const struct train_state *st, int6
 	    h5_attr_write_int(&f, "/", "total_steps", total) < 0 ||
 	    h5_attr_write_int(&f, "/", "images", st->images) < 0 ||
 	    h5_attr_write_double(&f, "/", "train_seconds", st->seconds) < 0 ||
+	    h5_attr_write_int(&f, "/", "images_start", st->images_start) < 0 ||
+	    h5_attr_write_double(&f, "/", "seconds_start", st->seconds_start) < 0 ||
 	    h5_attr_write_string(&f, "/", "genotype", genotype_text) < 0 ||
 	    h5_attr_write_string(&f, "/", "train_splits", splits_name(train_valid)) < 0 ||
 	    h5_attr_write_string(&f, "/", "rng",
@@ -164,6 +209,13 @@ static int checkpoint_read(const char *path, struct train_state *st, int64_t tot
 	    h5_read(&f, "/momentum", H5IO_F32, 1, dp, st->momentum) < 0 ||
 	    h5_read(&f, "/buffers", H5IO_F32, 1, db, n->buffer) < 0)
 		goto out;
+	/* written since successive halving; older checkpoints began at step 0 */
+	st->images_start = 0;
+	st->seconds_start = 0;
+	if (h5_attr_exists(&f, "/", "images_start") &&
+	    (h5_attr_read_int(&f, "/", "images_start", &st->images_start) < 0 ||
+	     h5_attr_read_double(&f, "/", "seconds_start", &st->seconds_start) < 0))
+		goto out;
 	st->step = step;
 	st->images = images;
 	st->seconds = seconds;
@@ -213,14 +265,12 @@ int failure_read(const char *path, char *reason, size_t n, int64_t *step)
 
 /* Wall time and throughput go to their own small file, so that the weights
  * stay byte-identical between an interrupted and an uninterrupted run. */
-static int stats_write(const char *arch_path, const struct train_state *st, int64_t total,
-		       int nimg, int64_t spe, int train_valid, const struct cli *c)
+static int stats_write(const char *path, const struct train_state *st, int64_t total,
+		       int nimg, int64_t spe, int train_valid, int rung, const struct cli *c)
 {
-	char path[4096];
 	struct provenance prov;
 	struct h5f f;
 
-	derived_path(path, sizeof path, arch_path, ".stats.h5");
 	cli_provenance(c, &prov);
 	if (h5_create(&f, path, TRAINSTATS_FORMAT, TRAINSTATS_VERSION, &prov) < 0)
 		return -1;
@@ -231,7 +281,10 @@ static int stats_write(const char *arch_path, const struct train_state *st, int6
 				 st->seconds > 0 ? st->images / st->seconds : 0) < 0 ||
 	    h5_attr_write_int(&f, "/", "train_images", nimg) < 0 ||
 	    h5_attr_write_double(&f, "/", "epochs", spe > 0 ? (double)total / spe : 0) < 0 ||
-	    h5_attr_write_string(&f, "/", "train_splits", splits_name(train_valid)) < 0) {
+	    h5_attr_write_string(&f, "/", "train_splits", splits_name(train_valid)) < 0 ||
+	    h5_attr_write_int(&f, "/", "rung", rung) < 0 ||
+	    h5_attr_write_int(&f, "/", "rung_images", st->images - st->images_start) < 0 ||
+	    h5_attr_write_double(&f, "/", "rung_seconds", st->seconds - st->seconds_start) < 0) {
 		h5_abort(&f);
 		return -1;
 	}
@@ -275,6 +328,15 @@ int train_stats_read(const char *path, struct train_stats *s)
 		goto out;
 	if (splits)
 		snprintf(s->splits, sizeof s->splits, "%s", splits);
+	/* written since successive halving; a plain run's rung is all of it */
+	s->rung = 0;
+	s->rung_images = s->images;
+	s->rung_seconds = s->seconds;
+	if (h5_attr_exists(&f, "/", "rung") &&
+	    (h5_attr_read_int(&f, "/", "rung", &s->rung) < 0 ||
+	     h5_attr_read_int(&f, "/", "rung_images", &s->rung_images) < 0 ||
+	     h5_attr_read_double(&f, "/", "rung_seconds", &s->rung_seconds) < 0))
+		goto out;
 	rc = 0;
 out:
 	free(splits);
@@ -432,26 +494,34 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 {
 	const struct child_config *cfg = &gf->cfg;
 	const struct train_config *t = &cfg->train;
-	char weights[4096], ckpt[4096], failed[4096], text[2048];
+	char weights[4096], ckpt[4096], failed[4096], stats[4096], state[4096], prev_state[4096];
+	char text[2048];
 	struct dataset d;
 	struct train_state st = { 0 };
 	struct rng init;
 	struct augment aug = { t->crop_pad, t->flip, t->cutout };
 	int train_valid = splits == (DS_TRAIN | DS_VALID);
 	int *indices = NULL, *order = NULL, nimg, B = t->batch, K = cfg->macro.classes;
-	int64_t spe, total, run_steps = 0, sitting_steps = 0;
+	int64_t spe, total, end, run_steps = 0, sitting_steps = 0;
+	int rung = o->rung;
 	int status = TRAIN_ERROR;
 	float *x = NULL;
 	int32_t *y = NULL;
 	double t_start, t_last_ckpt, t_last_print, loss_sum = 0;
 	long seen = 0, correct = 0;
 
+	if (rung < 0 || rung >= t->rungs)
+		return error("%s: rung %d does not exist (the rung plan has %d: 0..%d)", arch_path,
+			     rung, t->rungs, t->rungs - 1);
 	if (o->out)
 		snprintf(weights, sizeof weights, "%s", o->out);
 	else
-		derived_path(weights, sizeof weights, arch_path, ".weights.h5");
-	derived_path(ckpt, sizeof ckpt, arch_path, ".ckpt.h5");
-	derived_path(failed, sizeof failed, arch_path, ".failed.h5");
+		rung_path(weights, sizeof weights, arch_path, t, rung, ".weights.h5");
+	rung_path(ckpt, sizeof ckpt, arch_path, t, rung, ".ckpt.h5");
+	rung_path(failed, sizeof failed, arch_path, t, rung, ".failed.h5");
+	rung_path(stats, sizeof stats, arch_path, t, rung, ".stats.h5");
+	rung_path(state, sizeof state, arch_path, t, rung, ".state.h5");
+	rung_path(prev_state, sizeof prev_state, arch_path, t, rung - 1, ".state.h5");
 	if (file_exists(weights)) {
 		progress(c, "%s: already trained (%s exists)", arch_path, weights);
 		return TRAIN_OK;
@@ -491,6 +561,7 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 		goto out_data;
 	}
 	total = train_total_steps(t, nimg, &B, &spe);
+	end = rung_end_step(t, total, rung);
 	status = TRAIN_ERROR;
 
 	rng_stream(&init, t->seed, 0, 0, RNG_INIT);
@@ -506,17 +577,31 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 		if (checkpoint_read(ckpt, &st, total, text, train_valid) < 0)
 			goto out_net;
 		progress(c, "%s: resuming at step %lld/%lld", arch_path, (long long)st.step,
-			 (long long)total);
+			 (long long)end);
+	} else if (rung > 0 && file_exists(prev_state)) {
+		/* promoted: continue from where the previous rung ended */
+		if (checkpoint_read(prev_state, &st, total, text, train_valid) < 0)
+			goto out_net;
+		if (st.step != rung_end_step(t, total, rung - 1)) {
+			error("%s: state %s is at step %lld, rung %d ends at %lld", arch_path,
+			      prev_state, (long long)st.step, rung - 1,
+			      (long long)rung_end_step(t, total, rung - 1));
+			goto out_net;
+		}
+		st.images_start = st.images;
+		st.seconds_start = st.seconds;
+		progress(c, "%s: rung %d continues from %s at step %lld/%lld", arch_path, rung,
+			 prev_state, (long long)st.step, (long long)end);
 	}
 	install_stop_handlers();
 	order = xmalloc(sizeof *order * (size_t)nimg);
 	x = xalloc_aligned(sizeof *x * (size_t)B * (size_t)(d.c * d.h * d.w));
 	y = xmalloc(sizeof *y * (size_t)B);
 	t_start = t_last_ckpt = t_last_print = now_seconds();
-	if (st.step < total)
+	if (st.step < end)
 		epoch_order(order, indices, nimg, t->seed, st.step / spe);
 
-	while (st.step < total) {
+	while (st.step < end) {
 		int64_t s = st.step, epoch = s / spe, pos = s % spe;
 		struct rng aug_rng, drop_rng;
 		float loss;
@@ -565,20 +650,20 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 				(o->checkpoint_steps && st.step % o->checkpoint_steps == 0);
 		int stop = stop_requested || (o->stop_after && sitting_steps >= o->stop_after);
 
-		if (now - t_last_print >= 2.0 || st.step == total || epoch_end) {
+		if (now - t_last_print >= 2.0 || st.step == end || epoch_end) {
 			double rate = (double)run_steps * B / (now - t_start);
 			char eta[32];
 
-			format_eta(eta, sizeof eta, (double)(total - st.step) * B / rate);
+			format_eta(eta, sizeof eta, (double)(end - st.step) * B / rate);
 			progress(c, "epoch %lld/%lld step %lld/%lld loss %.4f acc %.3f %.0f img/s ETA %s",
 				 (long long)(epoch + 1), (long long)((total + spe - 1) / spe),
-				 (long long)st.step, (long long)total, loss_sum / (seen / B),
+				 (long long)st.step, (long long)end, loss_sum / (seen / B),
 				 (double)correct / seen, rate, eta);
 			t_last_print = now;
 			if (epoch_end)
 				loss_sum = 0, seen = 0, correct = 0;
 		}
-		if (st.step < total && (want_ckpt || stop)) {
+		if (st.step < end && (want_ckpt || stop)) {
 			st.seconds += now - t_start;
 			t_start = now;
 			run_steps = 0;
@@ -593,6 +678,11 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 			}
 		}
 	}
+	st.seconds += now_seconds() - t_start;
+	/* a lower rung keeps its final state (momentum included) for promotion;
+	 * written before the weights, which mark the rung done */
+	if (rung < t->rungs - 1 && checkpoint_write(state, &st, total, text, train_valid, c) < 0)
+		goto out_net;
 	{
 		struct provenance prov;
 
@@ -600,11 +690,10 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 		if (netfile_write(weights, st.net, gf, &prov) < 0)
 			goto out_net;
 	}
-	st.seconds += now_seconds() - t_start;
-	if (stats_write(arch_path, &st, total, nimg, spe, train_valid, c) < 0)
+	if (stats_write(stats, &st, end, nimg, spe, train_valid, rung, c) < 0)
 		goto out_net;
 	unlink(ckpt);
-	progress(c, "%s: trained %lld steps, weights %s", arch_path, (long long)total, weights);
+	progress(c, "%s: trained %lld steps, weights %s", arch_path, (long long)end, weights);
 	status = TRAIN_OK;
 out_net:
 	free(order);

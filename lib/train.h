@@ -55,6 +55,7 @@ struct train_opts {
 	int64_t checkpoint_steps;   /* also every this many steps; 0 = off */
 	int64_t stop_after;         /* stop (as if signalled) after this many steps of this run; 0 = off */
 	const char *out;            /* weights path override (NULL: NAME.weights.h5) */
+	int rung;                   /* successive halving: train to the end of this rung */
 };
 
 /* "DIR/NAME.h5" -> "DIR/NAME<suffix>" (suffix like ".weights.h5") */
@@ -76,8 +77,21 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 int64_t train_total_steps(const struct train_config *t, int nimg, int *batch,
 			  int64_t *steps_per_epoch);
 
-/* Cosine (or constant) learning rate at step s of total. */
+/* Cosine (or constant) learning rate at step s of total; with a rung plan
+ * (t->rungs > 1), one cosine per rung segment. */
 double lr_at(const struct train_config *t, int64_t s, int64_t total);
+
+/*
+ * Successive halving (schemas/genotype.md, "Rungs"): rung k of t->rungs ends
+ * after ceil(total / eta^(rungs-1-k)) steps (at least 1); the top rung at
+ * total. Rung k's files are NAME.rK.weights.h5, .stats.h5, .ckpt.h5,
+ * .failed.h5, .reward.h5, and for every rung but the top NAME.rK.state.h5,
+ * the checkpoint the next rung continues from. A plain plan (rungs 1) keeps
+ * the plain names.
+ */
+int64_t rung_end_step(const struct train_config *t, int64_t total, int rung);
+void rung_path(char *out, size_t n, const char *arch_path, const struct train_config *t,
+	       int rung, const char *suffix);
 
 /* Evaluate on a split (BN eval mode): accuracy in [0,1] and mean loss. */
 struct net;
@@ -97,6 +111,9 @@ struct train_stats {
 	int64_t train_images;      /* training images an epoch walks through (0: unknown) */
 	double epochs;             /* steps / steps per epoch (NaN: unknown) */
 	char splits[16];           /* "train" or "train+valid" */
+	int64_t rung;              /* successive-halving rung (0 for a plain run) */
+	int64_t rung_images;       /* images this rung trained itself (promoted: beyond the */
+	double rung_seconds;       /* previous rung's state), and its wall time */
 };
 int train_stats_read(const char *path, struct train_stats *s);
 

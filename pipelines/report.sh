@@ -48,7 +48,7 @@ for r in "${runs[@]}"; do
 	IFS= read -r header <"$h" || true
 	[ "$header" = $'round\tindex\treward\taccuracy\tparams\tmult_adds\tstatus\tgenotype' ] ||
 		die 3 "$h: not a nas-history table (header 'round index reward accuracy params mult_adds status genotype' expected)"
-	bad=$(awk -F'\t' 'NR > 1 && (NF != 8 || $1 !~ /^[0-9]+$/ || $2 !~ /^[0-9]+$/ ||
+	bad=$(awk -F'\t' 'NR > 1 && ((NF != 8 && NF != 10) || $1 !~ /^[0-9]+$/ || $2 !~ /^[0-9]+$/ ||
 		$3 !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) { print NR; exit }' "$h")
 	[ -z "$bad" ] || die 3 "$h: line $bad: expected 8 tab-separated columns with numeric round, index and reward"
 	[ "$(wc -l <"$h")" -gt 1 ] || die 3 "$h: no child evaluated yet"

@@ -19,11 +19,25 @@ LAST := $(shell echo $$(( $(ROUNDS) - 1 )))
 .PHONY: rounds
 rounds: $(RUN)/round-$(call pad,$(LAST))/done
 
+# SCHEDULE=sha: rung-K.done for K = 0..RUNGS-1 between the list and the rewards
+RUNG_LAST := $(if $(filter sha,$(SCHEDULE)),$(shell echo $$(( $(RUNGS) - 1 ))))
+
+define RUNG
+$(RUN)/round-$(2)/rung-$(3).done: $(if $(filter 0,$(3)),$(RUN)/round-$(2)/archs.list,$(RUN)/round-$(2)/rung-$(shell echo $$(( $(3) - 1 ))).done)
+	@bash pipelines/round.sh rung $(1) $(3)
+endef
+
 define ROUND
 $(RUN)/round-$(2)/archs.list: $(if $(3),$(RUN)/round-$(3)/done,$(RUN)/settings)
 	@bash pipelines/round.sh sample $(1)
+ifeq ($(RUNG_LAST),)
 $(RUN)/round-$(2)/rewards.done: $(RUN)/round-$(2)/archs.list
 	@bash pipelines/round.sh train $(1)
+else
+$$(foreach k,$$(shell seq 0 $(RUNG_LAST)),$$(eval $$(call RUNG,$(1),$(2),$$(k))))
+$(RUN)/round-$(2)/rewards.done: $(RUN)/round-$(2)/rung-$(RUNG_LAST).done
+	@bash pipelines/round.sh final $(1)
+endif
 $(RUN)/round-$(2)/done: $(RUN)/round-$(2)/rewards.done
 	@bash pipelines/round.sh update $(1)
 endef

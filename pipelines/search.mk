@@ -3,6 +3,7 @@
 #   make search [ROUNDS=10] [RUN=runs/default] [CHILDREN=8] [JOBS=ncores] [STRATEGY=ppo]
 #               [SPACE=nasnet] [SEED=1] [DATA=data/fashion-mnist.h5] [CHILD_N=1] [CHILD_F=8]
 #               [CHILD_EPOCHS=1] [CHILD_TRAIN_IMAGES=5000] [SSHLOGINFILE=hosts] [LAUNCH='srun -n1']
+#               [SCHEDULE=none|sha] [ETA=3] [RUNGS=3]
 #   make status RUN=...      where a run stands
 #   make report RUN=...      report.md with plots (pipelines/report.sh)
 #
@@ -27,6 +28,12 @@ CHILD_EPOCHS ?= 1
 CHILD_TRAIN_IMAGES ?= 5000
 CHILD_BATCH ?= 64
 CHILD_LR ?= 0.05
+# successive halving inside a round (SCHEDULE=sha): rung 0 trains every child
+# for CHILD_EPOCHS / ETA^(RUNGS-1), each next rung continues the best 1/ETA
+# of the previous one ETA times longer; the top rung ends at CHILD_EPOCHS
+SCHEDULE ?= none
+ETA ?= 3
+RUNGS ?= 3
 SSHLOGINFILE ?=
 LAUNCH ?=
 SSH_TRANSFER ?= 0
@@ -34,10 +41,11 @@ SSH_TRANSFER ?= 0
 # Settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
 # and LAUNCH may change between calls).
 SEARCH_SETTINGS := STRATEGY SPACE SEED DATA CHILDREN CHILD_N CHILD_F CHILD_EPOCHS \
-	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR
+	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SCHEDULE ETA RUNGS
 
 export RUN ROUNDS CHILDREN JOBS STRATEGY SPACE SEED DATA CHILD_N CHILD_F CHILD_EPOCHS \
-	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SSHLOGINFILE SSH_TRANSFER LAUNCH
+	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SSHLOGINFILE SSH_TRANSFER LAUNCH \
+	SCHEDULE ETA RUNGS SEARCH_SETTINGS
 
 .PHONY: search status report
 search: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)

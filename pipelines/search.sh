@@ -23,6 +23,21 @@ esac
 case $STRATEGY in ppo | reinforce | random | evolution) ;; *)
 	echo "search: STRATEGY='$STRATEGY': expected ppo, reinforce, random or evolution" >&2; exit 2 ;;
 esac
+case $SCHEDULE in none | sha) ;; *)
+	echo "search: SCHEDULE='$SCHEDULE': expected none or sha" >&2; exit 2 ;;
+esac
+case $ETA in '' | *[!0-9]*) echo "search: ETA='$ETA': expected an integer of at least 2" >&2; exit 2 ;; esac
+case $RUNGS in '' | *[!0-9]*) echo "search: RUNGS='$RUNGS': expected an integer of at least 1" >&2; exit 2 ;; esac
+ETA=$((10#$ETA)) RUNGS=$((10#$RUNGS))
+[ "$ETA" -ge 2 ] || { echo "search: ETA=$ETA: must be at least 2" >&2; exit 2; }
+[ "$RUNGS" -ge 1 ] && [ "$RUNGS" -le 16 ] || { echo "search: RUNGS=$RUNGS: must be 1..16" >&2; exit 2; }
+if [ "$SCHEDULE" = sha ]; then
+	[ "$SPACE" != nb201 ] || { echo "search: SCHEDULE=sha needs trained children (SPACE=nb201 is a table lookup)" >&2; exit 2; }
+	need=1; for ((k = 1; k < RUNGS; k++)); do need=$((need * ETA)); done
+	[ "$CHILDREN" -ge "$need" ] ||
+		{ echo "search: CHILDREN=$CHILDREN: SCHEDULE=sha needs at least ETA^(RUNGS-1) = $need children" >&2; exit 2; }
+fi
+export ETA RUNGS
 [ -f "$DATA" ] || [ "$SPACE" = nb201 ] || { echo "search: $DATA: no such dataset file" >&2; exit 3; }
 
 mkdir -p "$RUN"
@@ -33,8 +48,7 @@ if ! flock -n 9; then
 fi
 
 settings=$RUN/settings
-want=$(for v in STRATEGY SPACE SEED DATA CHILDREN CHILD_N CHILD_F CHILD_EPOCHS \
-	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR; do printf '%s=%s\n' "$v" "${!v}"; done)
+want=$(for v in $SEARCH_SETTINGS; do printf '%s=%s\n' "$v" "${!v}"; done)
 if [ -f "$settings" ]; then
 	diff=$(diff <(grep -v '^SOURCE_DATE_EPOCH=' "$settings") <(printf '%s\n' "$want") |
 		sed -n 's/^> \([A-Z_]*\)=\(.*\)/\1/p' | tr '\n' ' ') || true
@@ -56,5 +70,6 @@ SOURCE_DATE_EPOCH=$(sed -n 's/^SOURCE_DATE_EPOCH=//p' "$settings")
 export SOURCE_DATE_EPOCH
 
 find "$RUN" -name '.*.tmp.*' -type f -delete
-echo "search: $RUN: strategy $STRATEGY, space $SPACE, $ROUNDS rounds of $CHILDREN children, $JOBS jobs" >&2
+sha=; [ "$SCHEDULE" = sha ] && sha=", successive halving ($RUNGS rungs, eta $ETA)"
+echo "search: $RUN: strategy $STRATEGY, space $SPACE, $ROUNDS rounds of $CHILDREN children, $JOBS jobs$sha" >&2
 exec make --no-print-directory -r -f pipelines/rounds.mk

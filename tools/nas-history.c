@@ -20,7 +20,9 @@ static void usage(FILE *f)
 		"usage: nas-history [options] REWARD.h5...\n"
 		"Print one tab-separated line per reward file (nasnet-c/reward), ordered by\n"
 		"(round, index, file name), after a header line:\n"
-		"  round index reward accuracy params mult_adds status genotype\n"
+		"  round index reward accuracy params mult_adds status genotype rung epochs\n"
+		"rung is the successive-halving rung the reward was measured at (0 for a plain\n"
+		"search), epochs the training behind it (nan when unknown).\n"
 		"status is 'ok' or 'failed: REASON'. With --timing the columns are\n"
 		"  round index train_seconds images_per_second file\n"
 		"\n"
@@ -88,7 +90,8 @@ int main(int argc, char **argv)
 	qsort(rows, (size_t)n, sizeof *rows, by_position);
 	if (header)
 		puts(timing ? "round\tindex\ttrain_seconds\timages_per_second\tfile"
-			    : "round\tindex\treward\taccuracy\tparams\tmult_adds\tstatus\tgenotype");
+			    : "round\tindex\treward\taccuracy\tparams\tmult_adds\tstatus\tgenotype\t"
+			      "rung\tepochs");
 	for (int i = 0; i < n; i++) {
 		const struct reward *r = &rows[i].r;
 
@@ -98,10 +101,11 @@ int main(int argc, char **argv)
 			printf("%lld\t%lld\t%.1f\t%.1f\t%s\n", (long long)r->round, (long long)r->index,
 			       r->train_seconds, r->images_per_second, rows[i].path);
 		else
-			printf("%lld\t%lld\t%.6f\t%.6f\t%lld\t%lld\t%s%s\t%s\n", (long long)r->round,
-			       (long long)r->index, r->reward, r->accuracy, (long long)r->params,
-			       (long long)r->mult_adds, r->failed ? "failed: " : "ok",
-			       r->failed ? r->reason : "", r->genotype_text);
+			printf("%lld\t%lld\t%.6f\t%.6f\t%lld\t%lld\t%s%s\t%s\t%lld\t%.4g\n",
+			       (long long)r->round, (long long)r->index, r->reward, r->accuracy,
+			       (long long)r->params, (long long)r->mult_adds,
+			       r->failed ? "failed: " : "ok", r->failed ? r->reason : "",
+			       r->genotype_text, (long long)r->rung, r->epochs);
 	}
 	free(rows);
 	if (cli_flush_stdout() < 0)

@@ -24,6 +24,7 @@ enum {
 	OPT_COUNT = OPT_TOOL_BASE, OPT_OUT, OPT_ROUND, OPT_POLICY, OPT_SPACE, OPT_STRATEGY,
 	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CELLS, OPT_FILTERS,
 	OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_LR, OPT_DATA, OPT_TRAIN_IMAGES, OPT_CONFIG_FROM,
+	OPT_RUNGS, OPT_ETA, OPT_TRAIN_SEED,
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +49,9 @@ static const struct option long_opts[] = {
 	{ "data", required_argument, NULL, OPT_DATA },
 	{ "train-images", required_argument, NULL, OPT_TRAIN_IMAGES },
 	{ "config-from", required_argument, NULL, OPT_CONFIG_FROM },
+	{ "rungs", required_argument, NULL, OPT_RUNGS },
+	{ "eta", required_argument, NULL, OPT_ETA },
+	{ "train-seed", required_argument, NULL, OPT_TRAIN_SEED },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -74,6 +78,10 @@ static void usage(FILE *f)
 		"  --config-from FILE  copy the configuration of a genotype file first\n"
 		"  --cells N --filters F --epochs E --steps S --batch B --lr X --data FILE\n"
 		"  --train-images N\n"
+		"  --rungs R --eta E      successive-halving rung plan of the children (default 1: plain;\n"
+		"                         rung k trains to ceil(budget / E^(R-1-k)) steps)\n"
+		"  --train-seed N         train every child with seed N (default: a seed per child\n"
+		"                         derived from --seed, round and index)\n"
 		"  The input shape and number of classes come from the dataset file.\n"
 		"  The child's training seed is drawn from the stream (seed, R, i, init).\n"
 		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
@@ -100,7 +108,7 @@ int main(int argc, char **argv)
 	struct evo_member *members = NULL;
 	const char *policy_path = NULL, *out = NULL, *space_name = NULL, *save_policy = NULL;
 	char **history_args = NULL, path[4096], text[4096];
-	long count = -1, round = -1, v;
+	long count = -1, round = -1, train_seed = -1, v;
 	int opt, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl = 0, rc = EXIT_FAIL;
 	uint64_t seed;
 	struct stat st;
@@ -161,6 +169,18 @@ int main(int argc, char **argv)
 		case OPT_BATCH:
 			bad = num("batch", optarg, 1, 1 << 20, &v);
 			cfg.train.batch = (int)v;
+			break;
+		case OPT_RUNGS:
+			bad = num("rungs", optarg, 1, 16, &v);
+			cfg.train.rungs = (int)v;
+			break;
+		case OPT_ETA:
+			bad = num("eta", optarg, 2, 1000, &v);
+			cfg.train.eta = (int)v;
+			break;
+		case OPT_TRAIN_SEED:
+			bad = num("train-seed", optarg, 0, LONG_MAX, &v);
+			train_seed = v;
 			break;
 		case OPT_TRAIN_IMAGES:
 			bad = num("train-images", optarg, 0, LONG_MAX, &v);
@@ -284,7 +304,7 @@ int main(int argc, char **argv)
 		genofile_init(&g);
 		g.cfg = cfg;
 		rng_stream(&ri, seed, (uint64_t)round, (uint64_t)i, RNG_INIT);
-		g.cfg.train.seed = rng_u64(&ri);
+		g.cfg.train.seed = train_seed >= 0 ? (uint64_t)train_seed : rng_u64(&ri);
 		rng_stream(&r, seed, (uint64_t)round, (uint64_t)i, RNG_SAMPLE);
 		if (rl) {
 			policy_sample(&pol, &tr, &r, a, logp);

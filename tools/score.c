@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_SPLIT = OPT_TOOL_BASE, OPT_REWARD, OPT_FAILED, OPT_BATCH, OPT_WEIGHTS, OPT_DATA };
+enum { OPT_SPLIT = OPT_TOOL_BASE, OPT_REWARD, OPT_FAILED, OPT_BATCH, OPT_WEIGHTS, OPT_DATA, OPT_RUNG };
 
 static void usage(FILE *f)
 {
@@ -34,6 +34,8 @@ static void usage(FILE *f)
 		"      --batch N         evaluation batch (default 250)\n"
 		"      --data FILE       evaluate on this dataset (default: the one trained on,\n"
 		"                        as recorded in the weights file)\n"
+		"      --rung K          successive halving: score rung K (ARCH.rK.weights.h5 ->\n"
+		"                        ARCH.rK.reward.h5; default 0, the only rung of a plain plan)\n"
 		CLI_COMMON_HELP_TEXT
 		"\n"
 		CLI_EXIT_CODES_TEXT);
@@ -76,6 +78,7 @@ int main(int argc, char **argv)
 		{ "failed", required_argument, NULL, OPT_FAILED },
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "data", required_argument, NULL, OPT_DATA },
+		{ "rung", required_argument, NULL, OPT_RUNG },
 		{ 0 }
 	};
 	struct cli c;
@@ -87,7 +90,7 @@ int main(int argc, char **argv)
 	char out[4096] = "", weights[4096] = "", failed[4096], stats[4096];
 	const char *split = "valid", *failed_reason = NULL, *data = NULL;
 	int cube = 0, opt, rc = EXIT_FAIL;
-	long batch = 250;
+	long batch = 250, rung = 0;
 	struct stat st;
 	int64_t step;
 
@@ -123,6 +126,12 @@ int main(int argc, char **argv)
 		case OPT_FAILED:
 			failed_reason = optarg;
 			break;
+		case OPT_RUNG:
+			if (parse_long(optarg, 0, 15, &rung) < 0) {
+				error("invalid --rung '%s' (0..15)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case OPT_BATCH:
 			if (parse_long(optarg, 1, 65536, &batch) < 0) {
 				error("invalid --batch '%s'", optarg);
@@ -138,14 +147,19 @@ int main(int argc, char **argv)
 	}
 	const char *arch = argv[optind];
 
-	if (!out[0])
-		derived_path(out, sizeof out, arch, ".reward.h5");
-	if (!weights[0])
-		derived_path(weights, sizeof weights, arch, ".weights.h5");
-	derived_path(failed, sizeof failed, arch, ".failed.h5");
-	derived_path(stats, sizeof stats, arch, ".stats.h5");
 	if (genofile_read(arch, &gf) < 0)
 		return EXIT_BADINPUT;
+	if (rung >= gf.cfg.train.rungs) {
+		error("%s: --rung %ld: the rung plan has %d rungs (0..%d)", arch, rung,
+		      gf.cfg.train.rungs, gf.cfg.train.rungs - 1);
+		return EXIT_USAGE;
+	}
+	if (!out[0])
+		rung_path(out, sizeof out, arch, &gf.cfg.train, (int)rung, ".reward.h5");
+	if (!weights[0])
+		rung_path(weights, sizeof weights, arch, &gf.cfg.train, (int)rung, ".weights.h5");
+	rung_path(failed, sizeof failed, arch, &gf.cfg.train, (int)rung, ".failed.h5");
+	rung_path(stats, sizeof stats, arch, &gf.cfg.train, (int)rung, ".stats.h5");
 	cli_provenance(&c, &prov);
 	reward_init(&r);
 	fill_identity(&r, arch, &gf, out);
@@ -219,10 +233,17 @@ int main(int argc, char **argv)
 		r.reward = cube ? acc * acc * acc : acc;
 		r.params = net->n_params;
 		r.mult_adds = net->n_macs;
-		if (stat(stats, &st) == 0 &&
-		    stats_read(stats, &r.train_seconds, &r.images_per_second) < 0) {
-			rc = EXIT_BADINPUT;
-			goto out;
+		r.rung = rung;
+		if (stat(stats, &st) == 0) {
+			struct train_stats ts;
+
+			if (train_stats_read(stats, &ts) < 0) {
+				rc = EXIT_BADINPUT;
+				goto out;
+			}
+			r.train_seconds = ts.seconds;
+			r.images_per_second = ts.images_per_second;
+			r.epochs = ts.epochs;
 		}
 		if (reward_write(&r, out, &prov) < 0)
 			goto out;

@@ -16,7 +16,7 @@
 
 enum {
 	OPT_CKPT_SECONDS = OPT_TOOL_BASE, OPT_CKPT_STEPS, OPT_STOP_AFTER, OPT_STEPS, OPT_EPOCHS,
-	OPT_LR, OPT_DATA, OPT_BATCH,
+	OPT_LR, OPT_DATA, OPT_BATCH, OPT_RUNG,
 };
 
 static void usage(FILE *f)
@@ -40,6 +40,9 @@ static void usage(FILE *f)
 		"      --lr X               override the initial learning rate\n"
 		"      (--seed N overrides the training seed stored in ARCH.h5)\n"
 		"      --data FILE          train on another dataset (input shape and classes follow it)\n"
+		"      --rung K             successive halving: train to the end of rung K of the\n"
+		"                           genotype's rung plan (default 0), continuing from\n"
+		"                           ARCH.r<K-1>.state.h5 when it exists; files ARCH.rK.*\n"
 		CLI_COMMON_HELP_TEXT
 		"\n"
 		CLI_EXIT_CODES_TEXT
@@ -59,6 +62,7 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "lr", required_argument, NULL, OPT_LR },
 		{ "data", required_argument, NULL, OPT_DATA },
+		{ "rung", required_argument, NULL, OPT_RUNG },
 		{ 0 }
 	};
 	struct cli c;
@@ -110,6 +114,11 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DATA:
 			data = optarg;
+			break;
+		case OPT_RUNG:
+			if (parse_long(optarg, 0, 15, &v) < 0)
+				goto bad;
+			o.rung = (int)v;
 			break;
 		}
 		continue;
