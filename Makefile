@@ -18,7 +18,7 @@ SHELL := /bin/bash
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
-PKGS := hdf5 openblas libpng
+PKGS := hdf5 openblas libpng libprotobuf-c
 # recursive (=) on purpose: evaluated after `deps` has installed pkg-config
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
@@ -52,11 +52,11 @@ help:
 
 # ---- dependencies: Debian packages (pipelines/deps.sh prints or runs apt-get) ----
 DEPS_BUILD := gcc make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libpng-dev zlib1g-dev \
-	parallel dataset-fashion-mnist
+	parallel dataset-fashion-mnist protobuf-c-compiler libprotobuf-c-dev libonnx-dev
 # clang with libFuzzer and its OpenMP runtime: the fuzz leg of `make test`
 FUZZ_PKGS := clang libclang-rt-14-dev libomp-14-dev
 DEPS_TEST := $(DEPS_BUILD) python3 python3-h5py python3-numpy openssh-server openssh-client \
-	graphviz gnuplot-nox perl rsync $(FUZZ_PKGS)
+	graphviz gnuplot-nox perl rsync python3-onnx python3-opencv $(FUZZ_PKGS)
 DEPS_BENCH := $(DEPS_TEST) python3-torch
 DEPS_FUZZ := $(DEPS_BUILD) $(FUZZ_PKGS)
 
@@ -81,7 +81,18 @@ build/gitrev.h: FORCE
 .PHONY: FORCE
 FORCE:
 
-build/obj/lib/h5io.o build/obj/lib/cli.o: build/gitrev.h
+build/obj/lib/h5io.o build/obj/lib/cli.o build/obj/lib/onnx.o: build/gitrev.h
+
+# The ONNX protobuf code: generated from Debian's onnx.proto (libonnx-dev) with
+# protoc-c, never committed; lib/onnxpb.c compiles it (lib/onnx.c uses it).
+ONNX_PROTO := /usr/include/onnx/onnx.proto
+build/gen/onnx.pb-c.c build/gen/onnx.pb-c.h &: | deps
+	@mkdir -p $(@D)
+	rm -rf $(@D)/tmp.$$$$ && mkdir $(@D)/tmp.$$$$ && \
+	protoc-c --c_out=$(@D)/tmp.$$$$ -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO) && \
+	mv $(@D)/tmp.$$$$/onnx.pb-c.c $(@D)/tmp.$$$$/onnx.pb-c.h $(@D)/ && rmdir $(@D)/tmp.$$$$
+build/obj/lib/onnx.o build/obj/lib/onnxpb.o build/fuzz/obj/lib/onnx.o \
+	build/fuzz/obj/lib/onnxpb.o: build/gen/onnx.pb-c.h build/gen/onnx.pb-c.c
 
 # Objects and binaries are written under a temporary name and renamed, so a
 # second make running at the same time (tests start `make search`, which

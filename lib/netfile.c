@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "dataset.h"
 #include "util.h"
 
 static int write_views(struct h5f *f, const char *group, const struct net_param *v, int cnt,
@@ -36,11 +38,26 @@ static int write_views(struct h5f *f, const char *group, const struct net_param 
 	return 0;
 }
 
+/* /mean, /std and /classes: the same datasets as in a dataset file */
+static int write_meta(struct h5f *f, const struct dataset *d)
+{
+	hsize_t dims[1] = { (hsize_t)d->c };
+
+	if (h5_write_f32(f, "/mean", 1, dims, d->mean) < 0 ||
+	    h5_write_f32(f, "/std", 1, dims, d->std) < 0)
+		return -1;
+	return h5_write_strings(f, "/classes", d->num_classes, (const char *const *)d->classes);
+}
+
 int netfile_write(const char *path, const struct net *n, const struct genofile *gf,
-		  const struct provenance *prov)
+		  const struct dataset *d, const struct provenance *prov)
 {
 	struct h5f f;
 	char text[4096];
+
+	if (d && (d->c != n->macro.in_c || d->num_classes != n->macro.classes))
+		return error("%s: the dataset has %d channels and %d classes, the network %d and %d",
+			     path, d->c, d->num_classes, n->macro.in_c, n->macro.classes);
 
 	if (!n->param)
 		return error("%s: the network has no parameters to write", path);
@@ -54,7 +71,8 @@ int netfile_write(const char *path, const struct net *n, const struct genofile *
 	    h5_attr_write_int(&f, "/", "mult_adds", n->n_macs) < 0 ||
 	    h5_mkgroup(&f, "/config") < 0 || child_config_write(&f, "/config", &gf->cfg) < 0 ||
 	    write_views(&f, "params", n->params, n->nparams, n->param) < 0 ||
-	    write_views(&f, "buffers", n->buffers, n->nbuffers, n->buffer) < 0) {
+	    write_views(&f, "buffers", n->buffers, n->nbuffers, n->buffer) < 0 ||
+	    (d && write_meta(&f, d) < 0)) {
 		h5_abort(&f);
 		return -1;
 	}
@@ -133,4 +151,88 @@ int netfile_read_into(const char *path, struct net *n)
 out:
 	h5_close(&f);
 	return rc;
+}
+
+void netfile_meta_free(struct netfile_meta *m)
+{
+	for (int i = 0; m->classes && i < m->nclasses; i++)
+		free(m->classes[i]);
+	free(m->classes);
+	memset(m, 0, sizeof *m);
+}
+
+/* the stored /mean, /std, /classes (1), none of them (0), or an error (-1) */
+static int read_stored_meta(struct h5f *f, const struct macro_config *mc, struct netfile_meta *m)
+{
+	hsize_t dims[1] = { (hsize_t)mc->in_c };
+	char **names = NULL;
+	int n = 0;
+
+	if (h5_exists(f, "/mean") <= 0 && h5_exists(f, "/std") <= 0 && h5_exists(f, "/classes") <= 0)
+		return 0;
+	if (h5_read(f, "/mean", H5IO_F32, 1, dims, m->mean) < 0 ||
+	    h5_read(f, "/std", H5IO_F32, 1, dims, m->std) < 0 ||
+	    h5_read_strings(f, "/classes", mc->classes, &n, &names) < 0)
+		return -1;
+	if (n != mc->classes) {
+		h5_free_strings(names, n);
+		return error("%s: /classes has %d names, the network %d classes", f->path, n,
+			     mc->classes);
+	}
+	m->nclasses = n;
+	m->classes = xcalloc((size_t)n, sizeof *m->classes);
+	for (int i = 0; i < n; i++)
+		m->classes[i] = xstrdup(names[i]);
+	h5_free_strings(names, n);
+	snprintf(m->source, sizeof m->source, "%s", f->path);
+	return 1;
+}
+
+int netfile_read_meta(const char *path, struct netfile_meta *m)
+{
+	struct genofile gf;
+	struct dataset d;
+	struct h5f f;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	if (netfile_read_genofile(path, &gf) < 0 || h5_open(&f, path, NETFILE_FORMAT, NETFILE_VERSION) < 0)
+		return -1;
+	m->channels = gf.cfg.macro.in_c;
+	rc = read_stored_meta(&f, &gf.cfg.macro, m);
+	h5_close(&f);
+	if (rc == 0) {
+		/* an older file: the dataset it was trained on knows */
+		if (access(gf.cfg.train.data, R_OK) < 0 || dataset_load(gf.cfg.train.data, &d, 0) < 0)
+			return error("%s: holds no normalisation or class names, and its dataset "
+				     "'%s' cannot be read", path, gf.cfg.train.data);
+		if (d.c != m->channels || d.num_classes != gf.cfg.macro.classes) {
+			error("%s: its dataset %s has %d channels and %d classes, the network %d and %d",
+			      path, gf.cfg.train.data, d.c, d.num_classes, m->channels,
+			      gf.cfg.macro.classes);
+			dataset_free(&d);
+			return -1;
+		}
+		memcpy(m->mean, d.mean, sizeof m->mean);
+		memcpy(m->std, d.std, sizeof m->std);
+		m->nclasses = d.num_classes;
+		m->classes = d.classes;
+		d.classes = NULL;
+		d.num_classes = 0;
+		dataset_free(&d);
+		snprintf(m->source, sizeof m->source, "%s", gf.cfg.train.data);
+		rc = 1;
+	}
+	if (rc < 0) {
+		netfile_meta_free(m);
+		return -1;
+	}
+	for (int ch = 0; ch < m->channels; ch++)
+		if (!isfinite(m->mean[ch]) || !isfinite(m->std[ch]) || !(m->std[ch] > 0)) {
+			error("%s: channel %d has mean %g, std %g: cannot normalise", m->source, ch,
+			      (double)m->mean[ch], (double)m->std[ch]);
+			netfile_meta_free(m);
+			return -1;
+		}
+	return 0;
 }

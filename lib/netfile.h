@@ -18,12 +18,38 @@
 #include "h5io.h"
 #include "net.h"
 
+struct dataset;
+
 #define NETFILE_FORMAT "nasnet-c/network"
 #define NETFILE_VERSION 1
 
-/* net must have its parameters allocated (net_alloc_params or init). */
+/*
+ * What classifying an image needs besides the weights (predict, export-onnx):
+ * the per-channel normalisation the network was trained with (pixels / 255,
+ * then (x - mean) / std) and the class names. The input shape is the macro
+ * configuration's.
+ */
+struct netfile_meta {
+	int channels;                  /* entries of mean and std */
+	float mean[4], std[4];         /* DATASET_MAX_CHANNELS */
+	int nclasses;
+	char **classes;                /* nclasses malloc'd names */
+	char source[1100];             /* where they came from: the network file or a dataset */
+};
+
+/* net must have its parameters allocated (net_alloc_params or init). d (may
+ * be NULL) is the dataset trained on: its normalisation and class names are
+ * stored as /mean, /std and /classes. */
 int netfile_write(const char *path, const struct net *n, const struct genofile *gf,
-		  const struct provenance *prov);
+		  const struct dataset *d, const struct provenance *prov);
+/*
+ * The normalisation and class names of a network file; a file written
+ * without them (build-net, or before they were stored) falls back to the
+ * dataset its /config names. Checked against the configuration (channels,
+ * classes). Free with netfile_meta_free.
+ */
+int netfile_read_meta(const char *path, struct netfile_meta *m);
+void netfile_meta_free(struct netfile_meta *m);
 /* The genotype (has_cells = 1) and child configuration stored in the file. */
 int netfile_read_genofile(const char *path, struct genofile *gf);
 /* Load every parameter and buffer into a network built from the same

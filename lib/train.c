@@ -687,7 +687,7 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 		struct provenance prov;
 
 		cli_provenance(c, &prov);
-		if (netfile_write(weights, st.net, gf, &prov) < 0)
+		if (netfile_write(weights, st.net, gf, &d, &prov) < 0)
 			goto out_net;
 	}
 	if (stats_write(stats, &st, end, nimg, spe, train_valid, rung, c) < 0)

@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 		rng_stream(&init, c.seed, 0, 0, RNG_INIT);
 		net_init_params(n, &init);
 		cli_provenance(&c, &prov);
-		if (netfile_write(out, n, &gf, &prov) < 0) {
+		if (netfile_write(out, n, &gf, NULL, &prov) < 0) {
 			net_free(n);
 			return EXIT_FAIL;
 		}

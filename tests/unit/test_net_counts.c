@@ -321,7 +321,7 @@ static void test_netfile(void)
 	a = net_create(&gf.geno, &gf.cfg.macro, 0, &r);
 	for (size_t i = 0; i < a->nbuffer_floats; i++)
 		a->buffer[i] = (float)i;
-	ok(netfile_write(path, a, &gf, &prov) == 0, "netfile_write");
+	ok(netfile_write(path, a, &gf, NULL, &prov) == 0, "netfile_write");
 	ok(netfile_read_genofile(path, &back) == 0 && back.cfg.macro.filters == gf.cfg.macro.filters &&
 	   !memcmp(&back.geno.normal, &gf.geno.normal, sizeof(gf.geno.normal)),
 	   "the file names its genotype and macro configuration");
