@@ -150,13 +150,36 @@ test: deps-test
 		$$totals; \
 	rm -f $$totals; exit $$rc
 
-test-suite: deps-test
+test-suite: deps-test ort
 	@$(MAKE) --no-print-directory $(SUBMAKE_JOBS) all $(UNITS) $(BENCH_BIN)
 	@bash tests/run.sh $(UNITS) $(TESTS_SH)
 test-asan: check-asan
 test-fuzz: fuzz-ci
 
 check: test
+
+# ---- onnxruntime for the ONNX parity test (t0960), best effort ----
+# npm's onnxruntime-node (CPU build in the package; its install script only
+# fetches CUDA parts, skipped) in ORT_DIR. Exported, so the asan leg's copy
+# uses the same folder. When npm is missing or the install fails, ORT_DIR/why
+# says so and t0960 skips onnxruntime (OpenCV still runs every model).
+export ORT_DIR ?= $(CURDIR)/build/ort
+ORT_VERSION := 1.30.0
+.PHONY: ort
+ort:
+	@d=$(ORT_DIR); [ -f $$d/node_modules/onnxruntime-node/package.json ] && exit 0; \
+	mkdir -p $$d; \
+	if ! command -v npm >/dev/null || ! command -v node >/dev/null; then \
+		echo "npm/node not found" >$$d/why; exit 0; fi; \
+	echo "ort: npm install onnxruntime-node@$(ORT_VERSION) in $$d" >&2; \
+	if ONNXRUNTIME_NODE_INSTALL=skip timeout 600 npm install --prefix $$d --no-audit --no-fund \
+		--no-save --cache $$d/.npm onnxruntime-node@$(ORT_VERSION) >$$d/npm.log 2>&1 && \
+		NODE_PATH=$$d/node_modules node -e "require('onnxruntime-node')" >>$$d/npm.log 2>&1; then \
+		rm -f $$d/why; \
+	else \
+		echo "npm install onnxruntime-node@$(ORT_VERSION) failed, see $$d/npm.log" >$$d/why; \
+		rm -rf $$d/node_modules; \
+	fi
 
 # ---- data ----
 FASHION_DIR := /usr/share/datasets/fashion-mnist

@@ -13,8 +13,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dataset.h"
+#include "transfer.h"
 #include "util.h"
 
 void pathlist_free(struct pathlist *l)
@@ -218,4 +220,33 @@ void predict_print(FILE *f, const char *path, const float *logits, int K,
 		free(used);
 	}
 	fputc('\n', f);
+}
+
+int predict_best_transferred(const char *out, char *path, size_t n, double *test_accuracy)
+{
+	struct transfer_row *rows = NULL;
+	char results[4096];
+	int count = 0, best = -1;
+
+	if (snprintf(results, sizeof results, "%s/results.h5", out) >= (int)sizeof results)
+		return error("%s: path too long", out);
+	if (access(results, F_OK) < 0)
+		return error("%s: no transfer results (run make transfer first)", results);
+	if (transfer_rows_read(results, &rows, &count) < 0)
+		return -1;
+	for (int i = 0; i < count; i++)
+		if (!strcmp(rows[i].status, "ok") && isfinite(rows[i].test_accuracy) &&
+		    (best < 0 || rows[i].test_accuracy > rows[best].test_accuracy))
+			best = i;
+	if (best < 0) {
+		free(rows);
+		return error("%s: no network finished training", results);
+	}
+	*test_accuracy = rows[best].test_accuracy;
+	if (snprintf(path, n, "%s/%s/genotype.weights.h5", out, rows[best].name) >= (int)n) {
+		free(rows);
+		return error("%s: path too long", out);
+	}
+	free(rows);
+	return 0;
 }

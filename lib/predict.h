@@ -53,4 +53,12 @@ void predict_header(FILE *f, const struct netfile_meta *meta, const struct predi
 void predict_print(FILE *f, const char *path, const float *logits, int K,
 		   const struct netfile_meta *meta, const struct predict_opts *o);
 
+/*
+ * The network to deploy from a transfer folder (OUT of `transfer`, default
+ * RUN/transfer): the row of OUT/results.h5 with the highest test accuracy
+ * (status ok; the first of equals), its weights OUT/<name>/genotype.weights.h5
+ * into path. One error line and -1 when there is none.
+ */
+int predict_best_transferred(const char *out, char *path, size_t n, double *test_accuracy);
+
 #endif

@@ -87,6 +87,21 @@ for d in $nets; do
 	fi
 done
 
+# ---- make export: the best transferred network of a run ----
+mkdir -p "$tmp/run"
+make --no-print-directory -s export RUN="$tmp/run" TRANSFER_OUT="$tmp/cifar" >"$tmp/out" 2>"$tmp/err"
+t "make export RUN=... writes RUN/model.onnx" '[ $? = 0 ] && [ -s "$tmp/run/model.onnx" ]'
+best=$(sed -n 's/^export-onnx: \(.*\): the best transferred network.*/\1/p' "$tmp/err")
+t "... of the network with the best test accuracy" '[ "$best" = "$($PY - "$tmp/cifar/results.h5" <<"PY"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    names = [n.decode() if isinstance(n, bytes) else n for n in f["name"][()]]
+    print(sys.argv[1].rsplit("/", 1)[0] + "/" + names[int(np.argmax(f["test_accuracy"][()]))] + "/genotype.weights.h5")
+PY
+)" ]'
+"$B/export-onnx" -q "$best" -o "$tmp/again.onnx"
+t "... the same bytes as export-onnx of that network" 'cmp -s "$tmp/run/model.onnx" "$tmp/again.onnx"'
+
 # ---- predict's output ----
 w=$tmp/cifar/nasnet-a-n1-f8/genotype.weights.h5
 "$B/predict" "$w" "$tmp/png/test" >"$tmp/classes.tsv"
