@@ -1,7 +1,8 @@
 /*
  * fuzz_h5network.c - the network file reader (lib/netfile.c): the genotype
  * and child configuration, then, when the network they describe is small
- * (at most 200,000 parameters, so inputs stay fast), every weight.
+ * (at most 200,000 parameters, so inputs stay fast), every weight; and the
+ * normalisation and class names predict and export-onnx read.
  */
 #include "net.h"
 #include "netfile.h"
@@ -14,9 +15,12 @@ static void fuzz_h5_read(const char *path)
 	struct genofile gf;
 	struct net *n;
 	struct macro_config *m = &gf.cfg.macro;
+	struct netfile_meta meta;
 
 	if (netfile_read_genofile(path, &gf) < 0)
 		return;
+	if (netfile_read_meta(path, &meta) == 0)
+		netfile_meta_free(&meta);
 	if ((long)m->filters * m->filters * m->cells > 20000L || (long)m->in_h * m->in_w > 4096 ||
 	    m->classes > 1000)
 		return;
