@@ -20,16 +20,20 @@ if [ ${#files[@]} = 0 ]; then
 	printf '0\t0\t0\n'
 	exit 0
 fi
-# one h5dump for the whole round; its output is one ATTRIBUTE "name" line, then
-# a "(0): value" line, per attribute and file
-h5dump -a /images -a /train_seconds -a /provenance/threads "${files[@]}" |
+# One h5dump for the whole round: every attribute, each an ATTRIBUTE "name" line and
+# then a "(0): value" line. A rung's stats file (successive halving) counts its own
+# @rung_images and @rung_seconds (@images and @train_seconds include the earlier
+# rungs it continued from); a file without them is a whole training.
+h5dump --onlyattr "${files[@]}" |
 	awk -v n=${#files[@]} '
-		/^HDF5 / { f++; th = 1 }
-		/ATTRIBUTE "/ { split($0, q, "\""); a = q[2] }
-		/^ *\(0\):/ { v = $2
-			if (a == "images") img += v
-			else if (a == "train_seconds") sec[f] = v
-			else if (a == "threads") th = v
-			if (a == "threads") cpu += sec[f] * th }
-		END { if (f != n) { print "compute.sh: read " f " of " n " stats files" > "/dev/stderr"; exit 1 }
+		function flush() { if (!f) return
+			img += ("rung_images" in v) ? v["rung_images"] : v["images"]
+			cpu += (("rung_seconds" in v) ? v["rung_seconds"] : v["train_seconds"]) * (("threads" in v) ? v["threads"] : 1)
+			for (k in v) delete v[k] }
+		/^HDF5 "/ { flush(); f++ }
+		/^ *ATTRIBUTE "/ { split($0, q, "\""); a = q[2] }
+		/^ *\(0\): / && (a == "images" || a == "rung_images" || a == "train_seconds" || a == "rung_seconds" || a == "threads") {
+			v[a] = $2; a = "" }
+		END { flush()
+			if (f != n) { print "compute.sh: read " f " of " n " stats files" > "/dev/stderr"; exit 1 }
 			printf "%.0f\t%.3f\t%d\n", img, cpu, n }'

@@ -16,6 +16,8 @@
 #    trained by `transfer` at TRANSFER_N cells and TRANSFER_F filters and again at the filter
 #    count whose parameter count is closest to NASNet-A's there: EXP/transfer.{tsv,md}.
 #
+#   make experiment-report [EXP=...]   rewrite EXP/report.md from what is finished (any time)
+#
 # EXP/settings records the settings (as a search does): a later call with other settings is
 # refused; ROUNDS, JOBS and EXP_JOBS may change. Killed at any moment, the same command resumes.
 # BUDGET is empty for `make search` (no budget) and 400000 for the experiment: the images
@@ -40,7 +42,10 @@ EXP_ROUNDS := $(if $(filter command line,$(origin ROUNDS)),$(ROUNDS),200)
 export EXP STRATEGIES SCHEDULES SEEDS EXP_JOBS RANDOM_CELLS TRANSFER_N TRANSFER_F \
 	TRANSFER_EPOCHS TRANSFER_STEPS TRANSFER_IMAGES TRANSFER_SEED TRANSFER_FLAGS EXP_ROUNDS
 
-.PHONY: experiment experiment-report
+.PHONY: experiment experiment-report help-experiment
+help-experiment:
+	@sed -n '1,/^$$/p' pipelines/experiment.mk | sed 's/^# \{0,1\}//'
+
 experiment: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)
 	@bash pipelines/experiment.sh run
 

@@ -130,7 +130,8 @@ transfer_one() {
 	*) if [ "$rc" -gt 128 ]; then why="transfer killed by signal $((rc - 128))"; else why="transfer exited with status $rc"; fi
 		why="$why: $(grep -v '^$' "$out.log" | tail -n 1 | tr '\t' ' ')" ;;
 	esac
-	printf '%s (log: %s)\n' "$why" "$out.log" | commit "$out.failed"
+	# the log named relative to EXP, so that the table does not depend on where EXP is
+	printf '%s (log: %s)\n' "$why" "${out#"$EXP"/}.log" | commit "$out.failed"
 	echo "experiment: $(basename "$out"): $why" >&2
 	return 0
 }
