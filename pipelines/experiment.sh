@@ -93,6 +93,14 @@ for v in TRANSFER_EPOCHS TRANSFER_STEPS TRANSFER_IMAGES; do
 done
 natint "$TRANSFER_SEED" || die 2 "TRANSFER_SEED='$TRANSFER_SEED': expected a non-negative integer"
 [ -z "$TRANSFER_EPOCHS" ] || [ -z "$TRANSFER_STEPS" ] || die 2 "TRANSFER_EPOCHS and TRANSFER_STEPS: give one of them"
+case " $SCHEDULES " in *" sha "*)
+	# make search refuses this too, but only once the none searches may have started
+	eta=${ETA:-3} rungs=${RUNGS:-3} need=1
+	posint "$eta" && posint "$rungs" || die 2 "ETA='$eta', RUNGS='$rungs': expected positive integers"
+	for ((k = 1; k < rungs; k++)); do need=$((need * eta)); done
+	[ "${CHILDREN:-8}" -ge "$need" ] ||
+		die 2 "CHILDREN=${CHILDREN:-8}: SCHEDULES has sha, which needs at least ETA^(RUNGS-1) = $need children a round" ;;
+esac
 [ "$SPACE" != nb201 ] || die 2 "SPACE=nb201: the experiment trains and transfers cells; use nasnet or enas"
 [ -f "$DATA" ] || die 3 "DATA: $DATA: no such dataset file"
 
@@ -288,7 +296,7 @@ flock -n 8 || die 1 "$EXP is in use by another make experiment (lock $EXP/.lock)
 settings_vars=(STRATEGIES SCHEDULES SEEDS BUDGET SPACE DATA CHILDREN CHILD_N CHILD_F CHILD_EPOCHS
 	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR RANDOM_CELLS TRANSFER_N TRANSFER_F TRANSFER_EPOCHS
 	TRANSFER_STEPS TRANSFER_IMAGES TRANSFER_SEED TRANSFER_FLAGS)
-# the successive-halving settings, when this version of make search has them
+# the successive-halving settings (make search exports them)
 for v in ETA RUNGS; do [ -z "${!v+x}" ] || settings_vars+=("$v"); done
 want=$(for v in "${settings_vars[@]}"; do printf '%s=%s\n' "$v" "${!v-}"; done)
 settings=$EXP/settings
@@ -384,7 +392,10 @@ matched_f() { # GENOTYPE -> F
 	fi
 	echo "$lo"
 }
-# networks: outdir pick kind source genotype N F matched search_reward, in table order
+# networks: outdir pick kind source genotype N F matched search_reward, in table order.
+# A cell found by several searches (the same seed's first rounds under both schedules
+# sample the same cells) is trained once: its rows share the first pick's folder.
+declare -A first
 : >"$EXP/transfer/.networks.tmp.$$"
 for p in "${picks[@]}"; do
 	IFS=$'\t' read -r name kind source geno reward <<<"$p"
@@ -393,7 +404,15 @@ for p in "${picks[@]}"; do
 			>>"$EXP/transfer/.networks.tmp.$$"
 		continue
 	fi
-	mf=$EXP/transfer/$name.matched-f
+	cell=$(if [ -f "$geno" ]; then cat "$geno"; else echo "$geno"; fi)
+	dir=$name
+	if [ -n "${first[$cell]:-}" ]; then
+		dir=${first[$cell]}
+		source="$source (the cell of $dir)"
+	else
+		first[$cell]=$name
+	fi
+	mf=$EXP/transfer/$dir.matched-f
 	if [ "$name" = nasnet-a ]; then
 		echo "$TRANSFER_F" | commit "$mf"
 	elif [ ! -s "$mf" ]; then
@@ -403,16 +422,16 @@ for p in "${picks[@]}"; do
 	fs=("$TRANSFER_F")
 	[ "$fm" = "$TRANSFER_F" ] || fs+=("$fm")
 	for f in "${fs[@]}"; do
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$EXP/transfer/$name-n$TRANSFER_N-f$f" "$name" "$kind" "$source" \
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$EXP/transfer/$dir-n$TRANSFER_N-f$f" "$name" "$kind" "$source" \
 			"$geno" "$TRANSFER_N" "$f" "$([ "$f" = "$fm" ] && echo yes || echo no)" "$reward" >>"$EXP/transfer/.networks.tmp.$$"
 	done
 done
 mv "$EXP/transfer/.networks.tmp.$$" "$EXP/transfer/networks.tsv"
 
-ntr=$(awk -F'\t' '$1 != "-"' "$EXP/transfer/networks.tsv" | wc -l)
+ntr=$(awk -F'\t' '$1 != "-" && !seen[$1]++' "$EXP/transfer/networks.tsv" | wc -l)
 echo "experiment: transferring $ntr networks ($EXP_JOBS at a time, $transfer_threads threads each)" >&2
 rc=0
-awk -F'\t' -v OFS='\t' '$1 != "-" { print $1, $5, $6, $7 }' "$EXP/transfer/networks.tsv" |
+awk -F'\t' -v OFS='\t' '$1 != "-" && !seen[$1]++ { print $1, $5, $6, $7 }' "$EXP/transfer/networks.tsv" |
 	parallel --jobs "$EXP_JOBS" --halt now,fail=1 --line-buffer --colsep '\t' \
 		bash pipelines/experiment.sh transfer-one {1} {2} {3} {4} 8>&- || rc=$?
 if [ "$rc" != 0 ]; then
@@ -439,9 +458,9 @@ csv_row() {
 		elif [ -f "$out/results.csv" ]; then
 			# name genotype status data train_split eval_split cells filters penultimate params mult_adds
 			# train_images test_images steps epochs train_seconds images_per_second test_accuracy ...
-			csv_row "$out/results.csv" | awk -F'\t' -v OFS='\t' -v k="$kind" -v s="$source" -v m="$matched" -v r="$reward" \
-				'{ acc = ($3 == "ok") ? sprintf("%.4f", $18) : "-"
-				   print $1, k, s, $7, $8, m, $10, $11, acc, r, $3, sprintf("%.1f", $16) }'
+			csv_row "$out/results.csv" | awk -F'\t' -v OFS='\t' -v net="$name-n$n-f$f" -v k="$kind" -v s="$source" \
+				-v m="$matched" -v r="$reward" '{ acc = ($3 == "ok") ? sprintf("%.4f", $18) : "-"
+				   print net, k, s, $7, $8, m, $10, $11, acc, r, $3, sprintf("%.1f", $16) }'
 		else
 			read -r params macs < <(size "$geno" "$n" "$f")
 			why=$(cat "$out.failed" 2>/dev/null || echo "no result")

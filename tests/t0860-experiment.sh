@@ -2,7 +2,8 @@
 # t0860-experiment.sh - make experiment end to end on a tiny task: bad variables
 # refused before anything starts, two searches stopped by BUDGET, the report with
 # its plot, the transfer table with size-matched rows and a failed transfer as a
-# row; SIGKILLed at random moments and rerun, the same table (minus wall times).
+# row; SIGKILLed at random moments and rerun, the same table (minus wall times);
+# the budget of a successive-halving search counted over its rungs.
 . "$(dirname "$0")/lib.sh"
 
 # 2 classes at 14x14: the transfers' test evaluations stay short
@@ -38,6 +39,16 @@ bad SCHEDULES=weekly SCHEDULES
 bad BUDGET=0 BUDGET
 bad BUDGET=-5 BUDGET
 bad SEEDS= SEEDS
+bad "SCHEDULES=none sha" CHILDREN
+
+# successive halving under a budget: each rung counts its own images (round: rung 0 trains
+# 2 children for 2 of 3 steps of 20 images, rung 1 the better one for the last step: 100)
+make --no-print-directory -s search RUN="$tmp/sha" DATA="$tmp/d.h5" ROUNDS=50 CHILDREN=2 CHILD_F=4 \
+	CHILD_TRAIN_IMAGES=60 CHILD_BATCH=20 JOBS=2 SCHEDULE=sha ETA=2 RUNGS=2 BUDGET=150 >"$tmp/sha.out" 2>&1; rc=$?
+t "a search with SCHEDULE=sha stops after the first round reaching BUDGET (100 < 150 <= 200 images)" \
+	'[ $rc = 0 ] && [ "$(tail -n 1 "$tmp/sha/round-000/compute.tsv" | cut -f1,3)" = "100	3" ] &&
+		[ -e "$tmp/sha/round-001/done" ] && [ ! -e "$tmp/sha/round-002" ] &&
+		grep -q "budget reached after round 1: 200 of 150 training images" "$tmp/sha.out"' || sed 's/^/# /' "$tmp/sha.out"
 
 ref=$tmp/ref
 start=$(date +%s)
