@@ -42,13 +42,17 @@ EXP_ROUNDS := $(if $(filter command line,$(origin ROUNDS)),$(ROUNDS),200)
 export EXP STRATEGIES SCHEDULES SEEDS EXP_JOBS RANDOM_CELLS TRANSFER_N TRANSFER_F \
 	TRANSFER_EPOCHS TRANSFER_STEPS TRANSFER_IMAGES TRANSFER_SEED TRANSFER_FLAGS EXP_ROUNDS
 
-.PHONY: experiment experiment-report help-experiment
+.PHONY: experiment experiment-report help-experiment deps-experiment
 help-experiment:
 	@sed -n '1,/^$$/p' pipelines/experiment.mk | sed 's/^# \{0,1\}//'
 
-experiment: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)
+# the build's packages and gnuplot (the plot)
+deps-experiment:
+	@bash pipelines/deps.sh $(DEPS_BUILD) gnuplot-nox
+
+experiment: all deps-experiment $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)
 	@bash pipelines/experiment.sh run
 
 # rewrite EXP/report.md from what is there (also while the experiment runs)
-experiment-report: all
+experiment-report: all deps-experiment
 	@bash pipelines/experiment.sh report

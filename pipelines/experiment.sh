@@ -18,8 +18,9 @@
 # Every file is written under a temporary name and renamed, so SIGKILL at any moment
 # leaves whole files, and the same command continues (searches and transfers resume
 # from their own checkpoints).
-# Exit status: 0 done, 1 a search or the report failed, 2 bad variable or settings
-# changed, 3 no dataset, 75 a search or transfer stopped after a checkpoint (run again).
+# Exit status: 0 done, 1 a search failed or was stopped, or the report failed (the same
+# command resumes), 2 bad variable or settings changed, 3 no dataset, 75 a transfer
+# stopped after a checkpoint (run again).
 set -eu -o pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
@@ -97,6 +98,7 @@ case " $SCHEDULES " in *" sha "*)
 	# make search refuses this too, but only once the none searches may have started
 	eta=${ETA:-3} rungs=${RUNGS:-3} need=1
 	posint "$eta" && posint "$rungs" || die 2 "ETA='$eta', RUNGS='$rungs': expected positive integers"
+	posint "${CHILDREN:-8}" || die 2 "CHILDREN='$CHILDREN': expected a positive integer"
 	for ((k = 1; k < rungs; k++)); do need=$((need * eta)); done
 	[ "${CHILDREN:-8}" -ge "$need" ] ||
 		die 2 "CHILDREN=${CHILDREN:-8}: SCHEDULES has sha, which needs at least ETA^(RUNGS-1) = $need children a round" ;;

@@ -2,7 +2,7 @@
 # t0860-experiment.sh - make experiment end to end on a tiny task: bad variables
 # refused before anything starts, two searches stopped by BUDGET, the report with
 # its plot, the transfer table with size-matched rows and a failed transfer as a
-# row; SIGKILLed at random moments and rerun, the same table (minus wall times);
+# row; SIGKILLed while searching and while transferring and rerun, the same table (minus wall times);
 # the budget of a successive-halving search counted over its rungs.
 . "$(dirname "$0")/lib.sh"
 
@@ -79,22 +79,26 @@ t "no temporary files left" 'no_tmp "$ref"'
 experiment EXP="$ref" BUDGET=500 >/dev/null 2>"$tmp/err"; rc=$?
 t "changed settings refused, naming BUDGET" '[ $rc != 0 ] && grep -q "^experiment: .*other settings: BUDGET" "$tmp/err"'
 
-# SIGKILL the whole experiment at random moments (searches, then transfers), then resume
+# SIGKILL the whole experiment (make, parallel, searches, children, transfers) once
+# during the searches and once during the transfers, then resume; the moments are
+# events, not delays, so a loaded machine still kills in both phases
 run=$tmp/kill
 kills=0
-for delay in 4 10 16; do
+kill_when() { # CONDITION
 	setsid bash -c 'make --no-print-directory -s experiment EXP="$1" "${@:2}" >/dev/null 2>&1' _ "$run" "${args[@]}" &
-	leader=$!
-	sleep "$delay"
+	local leader=$! sid w
+	for w in $(seq 1200); do eval "$1" && break; kill -0 $leader 2>/dev/null || break; sleep 0.1; done
 	if kill -0 $leader 2>/dev/null; then
 		sid=$(ps -o sid= -p $leader | tr -d ' ')
 		pkill -KILL -s "$sid"; kills=$((kills + 1))
 		for w in $(seq 100); do pkill -KILL -s "$sid" || break; sleep 0.05; done
 	fi
 	wait $leader 2>/dev/null
-done
+}
+kill_when '[ -e "$run/ppo-none-s1/round-000/rewards.done" ]'
+kill_when 'compgen -G "$run/transfer/*-n1-f*/*" >/dev/null'
 experiment EXP="$run" >"$tmp/resume.out" 2>&1; rc=$?
-t "resumed after $kills SIGKILLs" '[ $rc = 0 ] && [ $kills -ge 2 ]' || sed 's/^/# /' "$tmp/resume.out"
+t "resumed after $kills SIGKILLs (searching, transferring)" '[ $rc = 0 ] && [ $kills = 2 ]' || sed 's/^/# /' "$tmp/resume.out"
 t "the same transfer table, minus wall times" \
 	'cmp -s <(cut -f1-11 "$ref/transfer.tsv") <(cut -f1-11 "$run/transfer.tsv")' ||
 	diff <(cut -f1-11 "$ref/transfer.tsv") <(cut -f1-11 "$run/transfer.tsv") | sed 's/^/# /'
