@@ -39,7 +39,7 @@ natint() { case $1 in '' | *[!0-9]*) return 1 ;; 0) return 0 ;; 0*) return 1 ;; 
 # `make experiment-report EXP=...` reports with the experiment's own settings
 if [ "$step" = report ] && [ -f "${EXP:-runs/experiment}/settings" ]; then
 	while IFS= read -r kv; do
-		case ${kv%%=*} in STRATEGIES | SCHEDULES | SEEDS | BUDGET | SPACE | DATA | RANDOM_CELLS | TRANSFER_*)
+		case ${kv%%=*} in STRATEGIES | SCHEDULES | SEEDS | BUDGET | SPACE | DATA | CHILDREN | ETA | RUNGS | RANDOM_CELLS | TRANSFER_*)
 			printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
 		esac
 	done <"${EXP:-runs/experiment}/settings"
@@ -246,8 +246,9 @@ write_report() {
 		echo "Folder \`$EXP\`: strategies $STRATEGIES; schedules $SCHEDULES; seeds $SEEDS;"
 		echo "each search stopped after the first round whose children had processed $BUDGET"
 		echo "training images (summed over every child and rung, from their stats files), at most"
-		echo "$EXP_ROUNDS rounds. CPU hours: training seconds x threads of every child (scoring and"
-		echo "idle time excluded)."
+		echo "$EXP_ROUNDS rounds. CPU hours: training seconds x threads of every child, from their stats"
+		echo "files (scoring excluded; training seconds are wall time, so a child that waited for a"
+		echo "busy core counts its wait too)."
 		echo
 		echo "Settings: $(grep -v '^SOURCE_DATE_EPOCH=' "$EXP/settings" | tr '\n' ' ' | sed 's/ $//')"
 		echo

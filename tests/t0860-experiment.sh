@@ -75,6 +75,11 @@ t "the failed transfer is a row with its reason" \
 	'grep -q "^random-1-n1-f4	random	.*	failed: transfer exited with status 1: transfer: injected failure (log: transfer/random-1-n1-f4.log)" "$ref/transfer.tsv"'
 t "no temporary files left" 'no_tmp "$ref"'
 
+rm "$ref/report.md"
+make --no-print-directory -s experiment-report EXP="$ref" >/dev/null 2>"$tmp/err"; rc=$?
+t "make experiment-report rewrites the report with the experiment's own settings" \
+	'[ $rc = 0 ] && grep -q "^| random-1-n1-f4 |" "$ref/report.md"' || sed 's/^/# /' "$tmp/err"
+
 # changed settings are refused, naming the variable
 experiment EXP="$ref" BUDGET=500 >/dev/null 2>"$tmp/err"; rc=$?
 t "changed settings refused, naming BUDGET" '[ $rc != 0 ] && grep -q "^experiment: .*other settings: BUDGET" "$tmp/err"'
