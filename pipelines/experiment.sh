@@ -313,7 +313,9 @@ fi
 # every search of the experiment records the experiment's start as its provenance time
 SOURCE_DATE_EPOCH=$(sed -n 's/^SOURCE_DATE_EPOCH=//p' "$settings")
 export SOURCE_DATE_EPOCH
-find "$EXP" -maxdepth 2 -name '.*.tmp.*' -prune -exec rm -rf {} +
+# what a killed experiment left half-written (the searches sweep their own folders)
+find "$EXP" -maxdepth 1 -name '.*.tmp.*' -prune -exec rm -rf {} +
+find "$EXP/cells" "$EXP/transfer" -name '.*.tmp.*' -prune -exec rm -rf {} + 2>/dev/null || true
 
 # ---- searches ----
 # the searches read their settings from the environment (search.mk exports them), not
