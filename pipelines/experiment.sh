@@ -196,7 +196,7 @@ human() { # 1234567 -> 1.23M
 gpstr() { local v=${1//\\/\\\\}; printf '%s' "${v//\"/\\\"}"; }
 
 write_report() {
-	local s c d name run g ng=0 gp rounds nchild best cpu images stop
+	local s c d name run ng=0 gp rounds nchild best cpu images stop
 	command -v gnuplot >/dev/null || die 1 "gnuplot not found (install gnuplot-nox)"
 	tmpd=$(mktemp -d "$EXP/.report.tmp.XXXXXX")
 	trap 'rm -rf "$tmpd"' EXIT
@@ -327,7 +327,7 @@ rc=0
 # 8>&-: the searches must not hold the experiment's lock (see round.sh on fd 9)
 searches | parallel --jobs "$EXP_JOBS" --halt now,fail=1 --line-buffer --colsep ' ' \
 	--tagstring '{1}-{2}-s{3}' make --no-print-directory -s search RUN="$EXP/{1}-{2}-s{3}" \
-	STRATEGY={1} SCHEDULE={2} SEED={3} BUDGET="$BUDGET" ROUNDS="$EXP_ROUNDS" 8>&- || rc=$?
+	STRATEGY='{1}' SCHEDULE='{2}' SEED='{3}' BUDGET="$BUDGET" ROUNDS="$EXP_ROUNDS" 8>&- || rc=$?
 if [ "$rc" != 0 ]; then
 	echo "experiment: a search failed or was stopped (see its lines above); the same command resumes" >&2
 	exit 1
@@ -438,7 +438,7 @@ echo "experiment: transferring $ntr networks ($EXP_JOBS at a time, $transfer_thr
 rc=0
 awk -F'\t' -v OFS='\t' '$1 != "-" && !seen[$1]++ { print $1, $5, $6, $7 }' "$EXP/transfer/networks.tsv" |
 	parallel --jobs "$EXP_JOBS" --halt now,fail=1 --line-buffer --colsep '\t' \
-		bash pipelines/experiment.sh transfer-one {1} {2} {3} {4} 8>&- || rc=$?
+		bash pipelines/experiment.sh transfer-one '{1}' '{2}' '{3}' '{4}' 8>&- || rc=$?
 if [ "$rc" != 0 ]; then
 	echo "experiment: a transfer was stopped (exit $rc); the same command resumes" >&2
 	exit 75
