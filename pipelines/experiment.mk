@@ -46,9 +46,9 @@ export EXP STRATEGIES SCHEDULES SEEDS EXP_JOBS RANDOM_CELLS TRANSFER_N TRANSFER_
 help-experiment:
 	@sed -n '1,/^$$/p' pipelines/experiment.mk | sed 's/^# \{0,1\}//'
 
-# the build's packages and gnuplot (the plot)
+# gnuplot for the plot (`all` installs the build's packages)
 deps-experiment:
-	@bash pipelines/deps.sh $(DEPS_BUILD) gnuplot-nox
+	@bash pipelines/deps.sh gnuplot-nox
 
 experiment: all deps-experiment $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)
 	@bash pipelines/experiment.sh run

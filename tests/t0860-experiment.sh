@@ -24,9 +24,14 @@ args=(DATA="$tmp/d.h5" STRATEGIES="ppo random" SCHEDULES=none SEEDS=1 BUDGET=121
 	TRANSFER_N=1 TRANSFER_F=4 TRANSFER_STEPS=2 TRANSFER_IMAGES=40)
 experiment() { make --no-print-directory -s experiment "${args[@]}" "$@"; }
 
-# bad variables: one line naming the variable (make adds its own "***" line), nothing started
-bad() { # VARIABLE-ASSIGNMENT NAME
-	experiment EXP="$tmp/bad" "$1" >/dev/null 2>"$tmp/err"
+# bad variables: one line naming the variable (make adds its own "***" line), nothing
+# started; the last three straight through the script make runs, to keep the test short
+bad() { # VARIABLE-ASSIGNMENT NAME [direct]
+	if [ -n "${3:-}" ]; then
+		env "${args[@]}" EXP="$tmp/bad" "$1" bash pipelines/experiment.sh run
+	else
+		experiment EXP="$tmp/bad" "$1"
+	fi >/dev/null 2>"$tmp/err"
 	local rc=$?
 	grep -v '^make: \*\*\*' "$tmp/err" >"$tmp/err1" || true
 	[ $rc != 0 ] && [ "$(wc -l <"$tmp/err1")" = 1 ] && grep -q "^experiment: $2" "$tmp/err1" && [ ! -e "$tmp/bad" ]
@@ -37,9 +42,9 @@ bad STRATEGIES= STRATEGIES
 bad "STRATEGIES=ppo bogus" STRATEGIES
 bad SCHEDULES=weekly SCHEDULES
 bad BUDGET=0 BUDGET
-bad BUDGET=-5 BUDGET
-bad SEEDS= SEEDS
-bad "SCHEDULES=none sha" CHILDREN
+bad BUDGET=-5 BUDGET direct
+bad SEEDS= SEEDS direct
+bad "SCHEDULES=none sha" CHILDREN direct
 
 # successive halving under a budget: each rung counts its own images (round: rung 0 trains
 # 2 children for 2 of 3 steps of 20 images, rung 1 the better one for the last step: 100)
