@@ -4,6 +4,9 @@
 #   make test       build and run every test, also under ASan+UBSan, and each fuzz
 #                   harness briefly; ends with "N passed, N failed"
 #   make search     the main job (see pipelines/search.mk and README.md)
+#   make experiment searches of each STRATEGIES x SCHEDULES x SEEDS stopped at BUDGET
+#                   training images, top-k curves, best cells transferred against NASNet-A
+#                   and RANDOM_CELLS random cells (EXP/report.md; variables: make help-experiment)
 #   make data       data/fashion-mnist.h5 from Debian's dataset-fashion-mnist
 #   make bench      speed/memory against PyTorch (not part of make test)
 #   make deps       install missing Debian packages (apt-get), or say how
@@ -48,7 +51,7 @@ LIBA := build/libnasnet.a
 all: $(TOOLS)
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,/^#$$/p' Makefile | sed '$$d; s/^# \{0,1\}//'
 
 # ---- dependencies: Debian packages (pipelines/deps.sh prints or runs apt-get) ----
 DEPS_BUILD := gcc make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libpng-dev zlib1g-dev \

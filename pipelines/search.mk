@@ -4,6 +4,9 @@
 #               [SPACE=nasnet] [SEED=1] [DATA=data/fashion-mnist.h5] [CHILD_N=1] [CHILD_F=8]
 #               [CHILD_EPOCHS=1] [CHILD_TRAIN_IMAGES=5000] [SSHLOGINFILE=hosts] [LAUNCH='srun -n1']
 #               [SCHEDULE=none|sha] [ETA=3] [RUNGS=3]
+#               [BUDGET=images]
+#   BUDGET       stop after the first round whose children, summed over every round,
+#                processed at least this many training images (ROUNDS is then a cap)
 #   make status RUN=...      where a run stands
 #   make report RUN=...      report.md with plots (pipelines/report.sh)
 #
@@ -37,15 +40,16 @@ RUNGS ?= 3
 SSHLOGINFILE ?=
 LAUNCH ?=
 SSH_TRANSFER ?= 0
+BUDGET ?=
 
 # Settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
 # and LAUNCH may change between calls).
 SEARCH_SETTINGS := STRATEGY SPACE SEED DATA CHILDREN CHILD_N CHILD_F CHILD_EPOCHS \
-	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SCHEDULE ETA RUNGS
+	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SCHEDULE ETA RUNGS BUDGET
 
 export RUN ROUNDS CHILDREN JOBS STRATEGY SPACE SEED DATA CHILD_N CHILD_F CHILD_EPOCHS \
 	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SSHLOGINFILE SSH_TRANSFER LAUNCH \
-	SCHEDULE ETA RUNGS SEARCH_SETTINGS
+	SCHEDULE ETA RUNGS BUDGET SEARCH_SETTINGS
 
 .PHONY: search status report
 search: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)

@@ -7,7 +7,10 @@
 # 3. records the settings on the first call and refuses a later call whose
 #    settings differ (ROUNDS, JOBS, SSHLOGINFILE and LAUNCH may change);
 # 4. sweeps temporary files a killed run left behind;
-# 5. runs the rounds (pipelines/rounds.mk): make decides what is missing.
+# 5. runs the rounds (pipelines/rounds.mk): make decides what is missing;
+#    with BUDGET (training images), one round at a time until the images of
+#    every finished round (pipelines/compute.sh, cached in round-RRR/compute.tsv)
+#    reach it: ROUNDS is then only a cap.
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 case $RUN in
@@ -38,6 +41,12 @@ if [ "$SCHEDULE" = sha ]; then
 		{ echo "search: CHILDREN=$CHILDREN: SCHEDULE=sha needs at least ETA^(RUNGS-1) = $need children" >&2; exit 2; }
 fi
 export ETA RUNGS
+BUDGET=${BUDGET:-}
+case $BUDGET in '' | *[!0-9]* | 0*)
+	[ -z "$BUDGET" ] || { echo "search: BUDGET='$BUDGET': expected a positive number of training images" >&2; exit 2; } ;;
+esac
+[ -z "$BUDGET" ] || [ "$SPACE" != nb201 ] ||
+	{ echo "search: BUDGET: the nb201 space trains no child, so it has no training images to count" >&2; exit 2; }
 [ -f "$DATA" ] || [ "$SPACE" = nb201 ] || { echo "search: $DATA: no such dataset file" >&2; exit 3; }
 
 mkdir -p "$RUN"
@@ -71,5 +80,31 @@ export SOURCE_DATE_EPOCH
 
 find "$RUN" -name '.*.tmp.*' -type f -delete
 sha=; [ "$SCHEDULE" = sha ] && sha=", successive halving ($RUNGS rungs, eta $ETA)"
-echo "search: $RUN: strategy $STRATEGY, space $SPACE, $ROUNDS rounds of $CHILDREN children, $JOBS jobs$sha" >&2
-exec make --no-print-directory -r -f pipelines/rounds.mk
+if [ -z "$BUDGET" ]; then
+	echo "search: $RUN: strategy $STRATEGY, space $SPACE, $ROUNDS rounds of $CHILDREN children, $JOBS jobs$sha" >&2
+	exec make --no-print-directory -r -f pipelines/rounds.mk
+fi
+echo "search: $RUN: strategy $STRATEGY, space $SPACE, rounds of $CHILDREN children until $BUDGET training images (at most $ROUNDS rounds), $JOBS jobs$sha" >&2
+# The stop depends only on the images of finished rounds, never on time or load,
+# so an interrupted search resumed stops after the same round.
+spent=0 cpu=0
+for ((r = 0; r < ROUNDS; r++)); do
+	dir=$RUN/round-$(printf %03d "$r")
+	make --no-print-directory -r -f pipelines/rounds.mk "$dir/done"
+	if [ ! -f "$dir/compute.tsv" ]; then
+		bash pipelines/compute.sh "$dir" >"$dir/.compute.tsv.tmp.$$"
+		mv "$dir/.compute.tsv.tmp.$$" "$dir/compute.tsv"
+	fi
+	read -r spent cpu < <(awk -F'\t' -v s="$spent" -v c="$cpu" 'NR == 2 { printf "%.0f %.3f\n", s + $1, c + $2 }' "$dir/compute.tsv")
+	if [ "$spent" -lt "$BUDGET" ]; then
+		# the same estimate as status.sh's ETA: elapsed time since the run started, scaled
+		eta=$(awk -v s="$spent" -v b="$BUDGET" -v t=$(($(date +%s) - $(stat -c %Y "$RUN/settings"))) \
+			'BEGIN { if (s > 0) { e = t * (b - s) / s; printf "%dm%02ds", e / 60, e % 60 } else printf "?" }')
+		echo "search: round $r: $spent of $BUDGET training images so far, ETA $eta" >&2
+	fi
+	if [ "$spent" -ge "$BUDGET" ]; then
+		echo "search: budget reached after round $r: $spent of $BUDGET training images, $(awk -v c="$cpu" 'BEGIN { printf "%.3f", c / 3600 }') CPU hours" >&2
+		exit 0
+	fi
+done
+echo "search: ROUNDS=$ROUNDS done before the budget: $spent of $BUDGET training images; raise ROUNDS to go on" >&2

@@ -5,6 +5,8 @@ set -eu -o pipefail
 run=$1 mode=${2:-}
 [ -f "$run/settings" ] || { echo "status: $run: not a search run (no settings file)" >&2; exit 3; }
 rounds_target=${ROUNDS:-?}
+# with a budget, ROUNDS is only a cap: search.sh prints the budget's ETA instead
+[ -z "${BUDGET:-}" ] || rounds_target=?
 done_rounds=$(ls -d "$run"/round-[0-9][0-9][0-9] 2>/dev/null | while read -r d; do [ -f "$d/done" ] && echo x; done | wc -l)
 cur=$(ls -d "$run"/round-[0-9][0-9][0-9] 2>/dev/null | tail -1)
 best=- mean=- evaluated=0
