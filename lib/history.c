@@ -2,6 +2,7 @@
  * history.c - read evaluated (genotype, reward) pairs (history.h).
  */
 #include "history.h"
+#include "rankstat.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -170,6 +171,7 @@ static int load_one(const struct space *s, const char *path, struct evaluated *e
 		return -1;
 	}
 	e->reward = r.failed ? 0 : r.reward;
+	e->rung = (int)r.rung;
 	e->failed = r.failed;
 	e->round = g.has_sample ? g.round : r.round;
 	e->index = g.has_sample ? g.index : r.index;
@@ -219,4 +221,31 @@ void history_free(struct evaluated *e, int n)
 	for (int i = 0; e && i < n; i++)
 		free(e[i].reward_path);
 	free(e);
+}
+
+double history_rank_key(const struct evaluated *e)
+{
+	/* rewards are in [0, 1]: the rung decides, then the reward */
+	return 2.0 * e->rung + e->reward;
+}
+
+void history_utilities(const struct evaluated *e, int n, double *out)
+{
+	int mixed = 0;
+	double *key;
+
+	for (int i = 0; i < n; i++)
+		mixed |= e[i].rung != 0;
+	if (!mixed || n < 2) {
+		for (int i = 0; i < n; i++)
+			out[i] = mixed ? 1.0 : e[i].reward;
+		return;
+	}
+	key = xmalloc(sizeof *key * (size_t)n);
+	for (int i = 0; i < n; i++)
+		key[i] = history_rank_key(&e[i]);
+	mid_ranks(key, n, out);
+	for (int i = 0; i < n; i++)
+		out[i] = (out[i] - 1) / (n - 1);
+	free(key);
 }

@@ -21,6 +21,7 @@
 struct evaluated {
 	int a[SPACE_MAX_DECISIONS];
 	double reward;
+	int rung;                 /* successive-halving rung of the reward (0: plain) */
 	int failed;
 	int64_t round, index;
 	int sampled;              /* the genotype has a /sample record */
@@ -36,5 +37,19 @@ void history_free_paths(char **paths, int n);
 int history_load(const struct space *s, char *const *args, int nargs, struct evaluated **out,
 		 int *n);
 void history_free(struct evaluated *e, int n);
+
+/*
+ * What the controller learns from when rewards were measured at different
+ * budgets (successive halving; schemas/policy.md, "Rewards from mixed
+ * budgets"). A child that reached a higher rung was judged better by the
+ * round itself, whatever its accuracy, so children are ordered by (rung,
+ * reward) and each gets its mid-rank in that order scaled to [0, 1].
+ * Accuracies at different budgets are never compared directly (a promoted
+ * child's accuracy is higher partly because it trained longer). When every
+ * reward is from rung 0 (a plain search) the rewards are used as they are.
+ */
+void history_utilities(const struct evaluated *e, int n, double *out);
+/* The (rung, reward) order as one number, for comparisons (evolution's tournaments). */
+double history_rank_key(const struct evaluated *e);
 
 #endif

@@ -290,7 +290,7 @@ int main(int argc, char **argv)
 		members = xcalloc((size_t)(nhist ? nhist : 1), sizeof(*members));
 		for (int i = 0; i < nhist; i++) {
 			memcpy(members[i].a, hist[i].a, sizeof(members[i].a));
-			members[i].reward = hist[i].reward;
+			members[i].reward = history_rank_key(&hist[i]);
 		}
 	}
 	if (rl)

@@ -128,10 +128,10 @@ int main(int argc, char **argv)
 	hash = policy_hash(&pol);
 	acts = xmalloc((size_t)n * pol.space.ndecisions * sizeof(int));
 	rew = xmalloc((size_t)n * sizeof(double));
+	history_utilities(ev, n, rew);
 	for (int k = 0; k < n; k++) {
 		memcpy(acts + (size_t)k * pol.space.ndecisions, ev[k].a,
 		       (size_t)pol.space.ndecisions * sizeof(int));
-		rew[k] = ev[k].reward;
 		if (!ev[k].sampled || ev[k].policy_hash != hash)
 			foreign++;
 	}
