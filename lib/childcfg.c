@@ -19,48 +19,54 @@
 
 enum field_kind { K_INT, K_I64, K_U64, K_FLT, K_DBL };
 
+/* what a field is part of: the network itself (a weights file must agree
+ * with its genotype file on these), the input (follows the dataset, which
+ * train-child --data may change), or the training recipe */
+enum field_role { R_NET, R_INPUT, R_TRAIN };
+
 struct field {
 	const char *name;
 	int kind;
 	size_t off;
 	double lo, hi;   /* inclusive; u64 fields are not range-checked */
+	int role;        /* enum field_role */
 };
 
 #define M(f) offsetof(struct child_config, macro.f)
 #define T(f) offsetof(struct child_config, train.f)
 
 static const struct field fields[] = {
-	{ "cells", K_INT, M(cells), 1, 64 },
-	{ "filters", K_INT, M(filters), 1, 8192 },
-	{ "input_channels", K_INT, M(in_c), 1, 64 },
-	{ "input_height", K_INT, M(in_h), 1, 8192 },
-	{ "input_width", K_INT, M(in_w), 1, 8192 },
-	{ "classes", K_INT, M(classes), 2, 1000000 },
-	{ "aux", K_INT, M(aux), 0, 1 },
-	{ "bn_momentum", K_FLT, M(bn_momentum), 0, 1 },
-	{ "bn_eps", K_FLT, M(bn_eps), 1e-12, 1 },
-	{ "dropout_keep", K_FLT, M(dropout_keep), 1e-6, 1 },
-	{ "epochs", K_INT, T(epochs), 0, 1000000 },
-	{ "steps", K_I64, T(steps), 0, 1e15 },
-	{ "batch", K_INT, T(batch), 1, 1 << 20 },
-	{ "train_images", K_I64, T(train_images), 0, 1e12 },
+	{ "cells", K_INT, M(cells), 1, 64, R_NET },
+	{ "filters", K_INT, M(filters), 1, 8192, R_NET },
+	{ "input_channels", K_INT, M(in_c), 1, 64, R_INPUT },
+	{ "input_height", K_INT, M(in_h), 1, 8192, R_INPUT },
+	{ "input_width", K_INT, M(in_w), 1, 8192, R_INPUT },
+	{ "classes", K_INT, M(classes), 2, 1000000, R_INPUT },
+	{ "aux", K_INT, M(aux), 0, 1, R_NET },
+	{ "bn_momentum", K_FLT, M(bn_momentum), 0, 1, R_NET },
+	{ "bn_eps", K_FLT, M(bn_eps), 1e-12, 1, R_NET },
+	{ "dropout_keep", K_FLT, M(dropout_keep), 1e-6, 1, R_NET },
+	{ "epochs", K_INT, T(epochs), 0, 1000000, R_TRAIN },
+	{ "steps", K_I64, T(steps), 0, 1e15, R_TRAIN },
+	{ "batch", K_INT, T(batch), 1, 1 << 20, R_TRAIN },
+	{ "train_images", K_I64, T(train_images), 0, 1e12, R_TRAIN },
 	/* wide on purpose: the NaN-loss path is tested with absurd rates */
-	{ "lr", K_DBL, T(lr), 0, 1e12 },
-	{ "lr_min", K_DBL, T(lr_min), 0, 1e12 },
-	{ "momentum", K_DBL, T(momentum), 0, 0.999999 },
-	{ "nesterov", K_INT, T(nesterov), 0, 1 },
-	{ "weight_decay", K_DBL, T(weight_decay), 0, 1 },
-	{ "clip", K_DBL, T(clip), 0, 1e12 },
-	{ "cutout", K_INT, T(cutout), 0, 8192 },
-	{ "crop_pad", K_INT, T(crop_pad), 0, 8192 },
-	{ "flip", K_INT, T(flip), 0, 1 },
-	{ "label_smoothing", K_DBL, T(label_smoothing), 0, 0.999999 },
-	{ "aux_weight", K_DBL, T(aux_weight), 0, 1000 },
-	{ "drop_path_keep", K_DBL, T(drop_path_keep), 1e-6, 1 },
-	{ "seed", K_U64, T(seed), 0, 0 },
+	{ "lr", K_DBL, T(lr), 0, 1e12, R_TRAIN },
+	{ "lr_min", K_DBL, T(lr_min), 0, 1e12, R_TRAIN },
+	{ "momentum", K_DBL, T(momentum), 0, 0.999999, R_TRAIN },
+	{ "nesterov", K_INT, T(nesterov), 0, 1, R_TRAIN },
+	{ "weight_decay", K_DBL, T(weight_decay), 0, 1, R_TRAIN },
+	{ "clip", K_DBL, T(clip), 0, 1e12, R_TRAIN },
+	{ "cutout", K_INT, T(cutout), 0, 8192, R_TRAIN },
+	{ "crop_pad", K_INT, T(crop_pad), 0, 8192, R_TRAIN },
+	{ "flip", K_INT, T(flip), 0, 1, R_TRAIN },
+	{ "label_smoothing", K_DBL, T(label_smoothing), 0, 0.999999, R_TRAIN },
+	{ "aux_weight", K_DBL, T(aux_weight), 0, 1000, R_TRAIN },
+	{ "drop_path_keep", K_DBL, T(drop_path_keep), 1e-6, 1, R_TRAIN },
+	{ "seed", K_U64, T(seed), 0, 0, R_TRAIN },
 	/* the rung plan of successive halving (schemas/genotype.md); 1 rung = plain */
-	{ "rungs", K_INT, T(rungs), 1, 16 },
-	{ "eta", K_INT, T(eta), 2, 1000 },
+	{ "rungs", K_INT, T(rungs), 1, 16, R_TRAIN },
+	{ "eta", K_INT, T(eta), 2, 1000, R_TRAIN },
 };
 
 /* Fields added after schema version 1 was published: a file without them
@@ -187,6 +193,16 @@ int child_config_check(const struct child_config *c, const char *what)
 	if (c->train.lr_min > c->train.lr)
 		return error("%s: lr_min %.9g exceeds lr %.9g", what, c->train.lr_min, c->train.lr);
 	return 0;
+}
+
+const char *child_config_net_diff(const struct child_config *a, const struct child_config *b)
+{
+	if (a->macro.stem != b->macro.stem)
+		return "stem";
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (fields[i].role == R_NET && field_get(a, &fields[i]) != field_get(b, &fields[i]))
+			return fields[i].name;
+	return NULL;
 }
 
 /*

@@ -64,6 +64,12 @@ int child_config_read(struct h5f *f, const char *group, struct child_config *c);
 /* Range-check every field (the same ranges as reading); error() names `what`. */
 int child_config_check(const struct child_config *c, const char *what);
 
+/* The first setting that defines the network itself (stem, cells, filters,
+ * aux, batch norm, dropout) and differs between a and b, or NULL. The input
+ * shape, classes and training recipe are not compared: train-child may
+ * override them. */
+const char *child_config_net_diff(const struct child_config *a, const struct child_config *b);
+
 /* "cifar"/"imagenet", "cosine"/"constant"; lookups return -1 when unknown. */
 const char *stem_name(int stem);
 int stem_lookup(const char *name);

@@ -27,7 +27,8 @@ static void usage(FILE *f)
 		"failed (ARCH.failed.h5, or --failed) gets reward 0 and its reason.\n"
 		"\n"
 		"  -o, --out FILE        reward file (default ARCH.reward.h5)\n"
-		"      --weights FILE    weights file (default ARCH.weights.h5)\n"
+		"      --weights FILE    weights file (default ARCH.weights.h5); its genotype\n"
+		"                        and network settings must be ARCH.h5's\n"
 		"      --split S         valid (default) or test\n"
 		"      --reward R        accuracy (default) or cube (accuracy^3, Zoph & Le 2017)\n"
 		"      --failed REASON   record a failed child without evaluating it\n"
@@ -198,7 +199,8 @@ int main(int argc, char **argv)
 	{
 		struct genofile trained;
 
-		if (netfile_read_genofile(weights, &trained) < 0)
+		if (netfile_read_genofile(weights, &trained) < 0 ||
+		    netfile_check_matches(weights, &trained, arch, &gf) < 0)
 			return EXIT_BADINPUT;
 		gf.cfg = trained.cfg;
 	}
