@@ -169,24 +169,6 @@ static void count(struct net *n)
 	}
 }
 
-static int check_macro(const struct macro_config *m)
-{
-	if (m->stem != STEM_CIFAR && m->stem != STEM_IMAGENET)
-		return error("unknown stem %d", m->stem);
-	if (m->cells < 1 || m->cells > 64)
-		return error("cells per stack %d out of range [1, 64]", m->cells);
-	if (m->filters < 1 || m->filters > 4096)
-		return error("filters %d out of range [1, 4096]", m->filters);
-	if (m->in_c < 1 || m->in_h < 1 || m->in_w < 1 || m->in_c > 64 || m->in_h > 4096 ||
-	    m->in_w > 4096)
-		return error("input shape %dx%dx%d out of range", m->in_c, m->in_h, m->in_w);
-	if (m->classes < 2 || m->classes > 100000)
-		return error("classes %d out of range [2, 100000]", m->classes);
-	if (!(m->dropout_keep > 0 && m->dropout_keep <= 1))
-		return error("dropout keep %g out of range (0, 1]", (double)m->dropout_keep);
-	return 0;
-}
-
 /* ---- memory planning ---- */
 
 /* the backward of step s reads the value of tensor t */
@@ -360,7 +342,7 @@ struct net *net_create(const struct genotype *g, const struct macro_config *m, i
 {
 	struct net *n;
 
-	if (genotype_validate(g, "genotype") < 0 || check_macro(m) < 0)
+	if (genotype_validate(g, "genotype") < 0 || child_config_check_macro(m, "child configuration") < 0)
 		return NULL;
 	n = net_begin();
 	n->geno = *g;

@@ -18,8 +18,13 @@ commit() { local tmp; tmp=$(dirname "$1")/.$(basename "$1").tmp.$$; cat >"$tmp";
 
 policy_in() { if [ "$r" -eq 0 ]; then echo "$RUN/policy-init.h5"; else echo "$prev/policy.h5"; fi; }
 
-child_flags=(--cells "$CHILD_N" --filters "$CHILD_F" --epochs "$CHILD_EPOCHS" --batch "$CHILD_BATCH"
-	--lr "$CHILD_LR" --data "$DATA" --train-images "$CHILD_TRAIN_IMAGES")
+# the child settings (lib/childcfg.c's table): run setting name, flag, default
+# (an assignment, so that set -e stops the round if sample-arch fails)
+settings_list=$("$bin/sample-arch" --list-settings)
+child_flags=(--data "$DATA")
+while IFS=$'\t' read -r name flag _; do
+	child_flags+=(--"$flag" "${!name}")
+done <<<"$settings_list"
 [ "${SCHEDULE:-none}" = sha ] && child_flags+=(--rungs "$RUNGS" --eta "$ETA")
 
 # run_children LIST [RUNG]: every genotype of LIST trained and scored (child.sh)

@@ -22,12 +22,12 @@
 
 enum {
 	OPT_COUNT = OPT_TOOL_BASE, OPT_OUT, OPT_ROUND, OPT_POLICY, OPT_SPACE, OPT_STRATEGY,
-	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CELLS, OPT_FILTERS,
-	OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_LR, OPT_DATA, OPT_TRAIN_IMAGES, OPT_CONFIG_FROM,
-	OPT_RUNGS, OPT_ETA, OPT_TRAIN_SEED,
+	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CHILD, OPT_CONFIG_FROM,
+	OPT_LIST_SETTINGS, OPT_TRAIN_SEED,
 };
 
-static const struct option long_opts[] = {
+/* the tool's own options; the child settings' flags are added from lib/childcfg.c */
+static const struct option tool_opts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "out", required_argument, NULL, OPT_OUT },
@@ -40,18 +40,9 @@ static const struct option long_opts[] = {
 	{ "population", required_argument, NULL, OPT_POP },
 	{ "tournament", required_argument, NULL, OPT_TOUR },
 	POLICY_FLAG_OPTS(OPT_PCFG),
-	{ "cells", required_argument, NULL, OPT_CELLS },
-	{ "filters", required_argument, NULL, OPT_FILTERS },
-	{ "epochs", required_argument, NULL, OPT_EPOCHS },
-	{ "steps", required_argument, NULL, OPT_STEPS },
-	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "lr", required_argument, NULL, OPT_LR },
-	{ "data", required_argument, NULL, OPT_DATA },
-	{ "train-images", required_argument, NULL, OPT_TRAIN_IMAGES },
 	{ "config-from", required_argument, NULL, OPT_CONFIG_FROM },
-	{ "rungs", required_argument, NULL, OPT_RUNGS },
-	{ "eta", required_argument, NULL, OPT_ETA },
 	{ "train-seed", required_argument, NULL, OPT_TRAIN_SEED },
+	{ "list-settings", no_argument, NULL, OPT_LIST_SETTINGS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -75,15 +66,17 @@ static void usage(FILE *f)
 		"  --population P      evolution population (default 20)\n"
 		"  --tournament S      evolution tournament size (default 5)\n"
 		"Child configuration (defaults: lib/childcfg.c), written into every file:\n"
-		"  --config-from FILE  copy the configuration of a genotype file first\n"
-		"  --cells N --filters F --epochs E --steps S --batch B --lr X --data FILE\n"
-		"  --train-images N\n"
-		"  --rungs R --eta E      successive-halving rung plan of the children (default 1: plain;\n"
-		"                         rung k trains to ceil(budget / E^(R-1-k)) steps)\n"
-		"  --train-seed N         train every child with seed N (default: a seed per child\n"
-		"                         derived from --seed, round and index)\n"
+		"  --config-from FILE  copy the configuration of a genotype file first\n");
+	child_config_flags_help(f);
+	fprintf(f,
+		"  --rungs R --eta E is the successive-halving rung plan (default 1: plain;\n"
+		"  rung k trains to ceil(budget / E^(R-1-k)) steps)\n"
+		"  --train-seed N      train every child with seed N (default: a seed per child\n"
+		"                      derived from --seed, round and index)\n"
 		"  The input shape and number of classes come from the dataset file.\n"
 		"  The child's training seed is drawn from the stream (seed, R, i, init).\n"
+		"  --list-settings     print the child settings of a search run (make search\n"
+		"                      NAME=...): name, flag, default; tab-separated; exit\n"
 		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
 }
 
@@ -112,12 +105,14 @@ int main(int argc, char **argv)
 	int opt, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl = 0, rc = EXIT_FAIL;
 	uint64_t seed;
 	struct stat st;
-	double dv;
+	struct option long_opts[CHILD_CONFIG_MAX_OPTS];
 
 	/* every exit after this goes through out: (no leak on an error path) */
 	memset(&pol, 0, sizeof(pol));
 	memset(&tr, 0, sizeof(tr));
 	cli_init(&cli, argc, argv, "sample-arch");
+	if (child_config_longopts(long_opts, CHILD_CONFIG_MAX_OPTS, tool_opts, OPT_CHILD) < 0)
+		goto out;
 	policy_config_default(&pc);
 	evolution_config_default(&ec);
 	child_config_default(&cfg);
@@ -150,53 +145,17 @@ int main(int argc, char **argv)
 			ec.tournament = (int)v;
 			break;
 		case OPT_PCFG: bad = policy_config_set(&pc, long_opts[cli.longindex].name, optarg); break;
-		case OPT_CELLS:
-			bad = num("cells", optarg, 1, 64, &v);
-			cfg.macro.cells = (int)v;
-			break;
-		case OPT_FILTERS:
-			bad = num("filters", optarg, 1, 8192, &v);
-			cfg.macro.filters = (int)v;
-			break;
-		case OPT_EPOCHS:
-			bad = num("epochs", optarg, 0, 1000000, &v);
-			cfg.train.epochs = (int)v;
-			break;
-		case OPT_STEPS:
-			bad = num("steps", optarg, 0, LONG_MAX, &v);
-			cfg.train.steps = v;
-			break;
-		case OPT_BATCH:
-			bad = num("batch", optarg, 1, 1 << 20, &v);
-			cfg.train.batch = (int)v;
-			break;
-		case OPT_RUNGS:
-			bad = num("rungs", optarg, 1, 16, &v);
-			cfg.train.rungs = (int)v;
-			break;
-		case OPT_ETA:
-			bad = num("eta", optarg, 2, 1000, &v);
-			cfg.train.eta = (int)v;
-			break;
 		case OPT_TRAIN_SEED:
 			bad = num("train-seed", optarg, 0, LONG_MAX, &v);
 			train_seed = v;
 			break;
-		case OPT_TRAIN_IMAGES:
-			bad = num("train-images", optarg, 0, LONG_MAX, &v);
-			cfg.train.train_images = v;
+		case OPT_CHILD:
+			bad = child_config_set(&cfg, long_opts[cli.longindex].name, optarg);
 			break;
-		case OPT_LR:
-			if (parse_double(optarg, 0, 1e12, &dv) < 0)
-				bad = error("invalid --lr '%s'", optarg);
-			cfg.train.lr = dv;
-			break;
-		case OPT_DATA:
-			if (strlen(optarg) >= sizeof(cfg.train.data))
-				bad = error("--data path too long");
-			else
-				snprintf(cfg.train.data, sizeof(cfg.train.data), "%s", optarg);
-			break;
+		case OPT_LIST_SETTINGS:
+			child_config_print_run_settings(stdout);
+			rc = EXIT_OK;
+			goto out;
 		case OPT_CONFIG_FROM: {
 			struct genofile g;
 

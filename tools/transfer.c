@@ -29,12 +29,8 @@
 #include <sys/stat.h>
 
 enum {
-	OPT_RUN = OPT_TOOL_BASE, OPT_TOP, OPT_GENOTYPE, OPT_DATA, OPT_CELLS, OPT_FILTERS,
-	OPT_PENULTIMATE, OPT_STEM, OPT_AUX, OPT_NO_AUX, OPT_DROP_PATH, OPT_DROPOUT, OPT_EPOCHS,
-	OPT_STEPS, OPT_BATCH, OPT_LR, OPT_LR_MIN, OPT_SCHEDULE, OPT_MOMENTUM, OPT_NO_NESTEROV,
-	OPT_WD, OPT_CLIP, OPT_CUTOUT, OPT_CROP_PAD, OPT_FLIP, OPT_NO_FLIP, OPT_SMOOTHING,
-	OPT_AUX_WEIGHT, OPT_TRAIN_IMAGES, OPT_CKPT_SECONDS, OPT_CKPT_STEPS, OPT_STOP_AFTER,
-	OPT_LIST, OPT_ONLY, OPT_EVAL_BATCH,
+	OPT_RUN = OPT_TOOL_BASE, OPT_TOP, OPT_GENOTYPE, OPT_DATA, OPT_PENULTIMATE, OPT_CHILD,
+	OPT_CKPT_SECONDS, OPT_CKPT_STEPS, OPT_STOP_AFTER, OPT_LIST, OPT_ONLY, OPT_EVAL_BATCH,
 };
 
 #define MAX_PICKS 256
@@ -347,38 +343,16 @@ struct args {
 static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 		      struct child_config *cfg, struct train_opts *o)
 {
-	static const struct option long_opts[] = {
+	/* the tool's own options; the child settings' flags (--cells, --filters,
+	 * --aux/--no-aux, --lr, ...) come from lib/childcfg.c, with its ranges */
+	static const struct option tool_opts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "out", required_argument, NULL, 'o' },
 		{ "run", required_argument, NULL, OPT_RUN },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "genotype", required_argument, NULL, OPT_GENOTYPE },
 		{ "data", required_argument, NULL, OPT_DATA },
-		{ "cells", required_argument, NULL, OPT_CELLS },
-		{ "filters", required_argument, NULL, OPT_FILTERS },
 		{ "penultimate", required_argument, NULL, OPT_PENULTIMATE },
-		{ "stem", required_argument, NULL, OPT_STEM },
-		{ "aux", no_argument, NULL, OPT_AUX },
-		{ "no-aux", no_argument, NULL, OPT_NO_AUX },
-		{ "drop-path-keep", required_argument, NULL, OPT_DROP_PATH },
-		{ "dropout-keep", required_argument, NULL, OPT_DROPOUT },
-		{ "epochs", required_argument, NULL, OPT_EPOCHS },
-		{ "steps", required_argument, NULL, OPT_STEPS },
-		{ "batch", required_argument, NULL, OPT_BATCH },
-		{ "lr", required_argument, NULL, OPT_LR },
-		{ "lr-min", required_argument, NULL, OPT_LR_MIN },
-		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
-		{ "momentum", required_argument, NULL, OPT_MOMENTUM },
-		{ "no-nesterov", no_argument, NULL, OPT_NO_NESTEROV },
-		{ "weight-decay", required_argument, NULL, OPT_WD },
-		{ "clip", required_argument, NULL, OPT_CLIP },
-		{ "cutout", required_argument, NULL, OPT_CUTOUT },
-		{ "crop-pad", required_argument, NULL, OPT_CROP_PAD },
-		{ "flip", no_argument, NULL, OPT_FLIP },
-		{ "no-flip", no_argument, NULL, OPT_NO_FLIP },
-		{ "label-smoothing", required_argument, NULL, OPT_SMOOTHING },
-		{ "aux-weight", required_argument, NULL, OPT_AUX_WEIGHT },
-		{ "train-images", required_argument, NULL, OPT_TRAIN_IMAGES },
 		{ "checkpoint-every", required_argument, NULL, OPT_CKPT_SECONDS },
 		{ "checkpoint-steps", required_argument, NULL, OPT_CKPT_STEPS },
 		{ "stop-after", required_argument, NULL, OPT_STOP_AFTER },
@@ -387,11 +361,12 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 		{ "eval-batch", required_argument, NULL, OPT_EVAL_BATCH },
 		{ 0 }
 	};
-	struct macro_config *m = &cfg->macro;
-	struct train_config *t = &cfg->train;
+	struct option long_opts[CHILD_CONFIG_MAX_OPTS];
 	int opt, rc;
 	long v;
-	double x;
+
+	if (child_config_longopts(long_opts, CHILD_CONFIG_MAX_OPTS, tool_opts, OPT_CHILD) < 0)
+		return -1;
 
 	while ((opt = cli_next_option(c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
@@ -423,110 +398,24 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 		case OPT_DATA:
 			a->data = optarg;
 			break;
-		case OPT_CELLS:
-			if (parse_long(optarg, 1, 64, &v) < 0)
-				goto bad;
-			m->cells = (int)v;
-			break;
-		case OPT_FILTERS:
-			if (parse_long(optarg, 1, 8192, &v) < 0)
-				goto bad;
-			m->filters = (int)v;
-			a->penultimate = 0;
-			break;
 		case OPT_PENULTIMATE:
 			if (parse_long(optarg, 1, 1 << 20, &a->penultimate) < 0)
 				goto bad;
 			break;
-		case OPT_STEM:
-			if (stem_lookup(optarg) < 0)
-				goto bad;
-			m->stem = stem_lookup(optarg);
+		case OPT_CHILD: {
+			const char *name = long_opts[c->longindex].name;
+
+			if (child_config_set(cfg, name, optarg) < 0) {
+				usage(stderr);
+				return -1;
+			}
+			/* the last of --filters/--penultimate and --epochs/--steps wins */
+			if (!strcmp(name, "filters"))
+				a->penultimate = 0;
+			if (!strcmp(name, "epochs"))
+				cfg->train.steps = 0;
 			break;
-		case OPT_AUX:
-		case OPT_NO_AUX:
-			m->aux = opt == OPT_AUX;
-			break;
-		case OPT_DROP_PATH:
-			if (parse_double(optarg, 1e-6, 1, &t->drop_path_keep) < 0)
-				goto bad;
-			break;
-		case OPT_DROPOUT:
-			if (parse_double(optarg, 1e-6, 1, &x) < 0)
-				goto bad;
-			m->dropout_keep = (float)x;
-			break;
-		case OPT_EPOCHS:
-			if (parse_long(optarg, 1, 1000000, &v) < 0)
-				goto bad;
-			t->epochs = (int)v;
-			t->steps = 0;
-			break;
-		case OPT_STEPS:
-			if (parse_long(optarg, 1, 1L << 40, &v) < 0)
-				goto bad;
-			t->steps = v;
-			break;
-		case OPT_BATCH:
-			if (parse_long(optarg, 1, 65536, &v) < 0)
-				goto bad;
-			t->batch = (int)v;
-			break;
-		case OPT_LR:
-			if (parse_double(optarg, 0, 1e6, &t->lr) < 0)
-				goto bad;
-			break;
-		case OPT_LR_MIN:
-			if (parse_double(optarg, 0, 1e6, &t->lr_min) < 0)
-				goto bad;
-			break;
-		case OPT_SCHEDULE:
-			if (lr_schedule_lookup(optarg) < 0)
-				goto bad;
-			t->schedule = lr_schedule_lookup(optarg);
-			break;
-		case OPT_MOMENTUM:
-			if (parse_double(optarg, 0, 0.999999, &t->momentum) < 0)
-				goto bad;
-			break;
-		case OPT_NO_NESTEROV:
-			t->nesterov = 0;
-			break;
-		case OPT_WD:
-			if (parse_double(optarg, 0, 1, &t->weight_decay) < 0)
-				goto bad;
-			break;
-		case OPT_CLIP:
-			if (parse_double(optarg, 0, 1e12, &t->clip) < 0)
-				goto bad;
-			break;
-		case OPT_CUTOUT:
-			if (parse_long(optarg, 0, 8192, &v) < 0)
-				goto bad;
-			t->cutout = (int)v;
-			break;
-		case OPT_CROP_PAD:
-			if (parse_long(optarg, 0, 8192, &v) < 0)
-				goto bad;
-			t->crop_pad = (int)v;
-			break;
-		case OPT_FLIP:
-		case OPT_NO_FLIP:
-			t->flip = opt == OPT_FLIP;
-			break;
-		case OPT_SMOOTHING:
-			if (parse_double(optarg, 0, 0.999999, &t->label_smoothing) < 0)
-				goto bad;
-			break;
-		case OPT_AUX_WEIGHT:
-			if (parse_double(optarg, 0, 1000, &t->aux_weight) < 0)
-				goto bad;
-			break;
-		case OPT_TRAIN_IMAGES:
-			if (parse_long(optarg, 1, 1L << 40, &v) < 0)
-				goto bad;
-			t->train_images = v;
-			break;
+		}
 		case OPT_CKPT_SECONDS:
 			if (parse_double(optarg, 0, 1e9, &o->checkpoint_seconds) < 0)
 				goto bad;
