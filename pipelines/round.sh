@@ -86,21 +86,27 @@ rung_list() {
 	done <"$prev" | sort -t$'\t' -k1,1gr -k2,2n | head -n "$keep" | sort -t$'\t' -k2,2n | cut -f3
 }
 
+# what the strategy needs (lib/strategy.c's table): a policy, the history
+strategy_row=$("$bin/sample-arch" --list-strategies | awk -F'\t' -v s="$STRATEGY" '$1 == s')
+IFS=$'\t' read -r _ needs_policy needs_history <<<"$strategy_row"
+[ -n "$needs_policy" ] || { echo "round.sh: unknown strategy '$STRATEGY'" >&2; exit 2; }
+
 case $step in
 sample)
 	args=(--quiet --round "$r" --count "$CHILDREN" --out "$dir" --space "$SPACE" --strategy "$STRATEGY")
-	case $STRATEGY in
-	ppo | reinforce)
+	if [ "$needs_policy" = 1 ]; then
+		# round 0 makes the policy from the seed; later rounds sample the updated one
 		if [ "$r" -eq 0 ]; then
 			args+=(--seed "$SEED" --save-policy "$RUN/policy-init.h5")
 		else
 			args+=(--policy "$(policy_in)")
-		fi ;;
-	random) args+=(--seed "$SEED") ;;
-	evolution)
+		fi
+	else
 		args+=(--seed "$SEED")
-		for ((k = 0; k < r; k++)); do args+=(--history "$RUN/round-$(printf %03d $k)"); done ;;
-	esac
+	fi
+	if [ "$needs_history" = 1 ]; then
+		for ((k = 0; k < r; k++)); do args+=(--history "$RUN/round-$(printf %03d $k)"); done
+	fi
 	[ "$SPACE" = nb201 ] || args+=("${child_flags[@]}")
 	"$bin/sample-arch" "${args[@]}" >/dev/null
 	ls "$dir"/arch_[0-9]*.h5 | grep -E '/arch_[0-9]+\.h5$' | sort | commit "$dir/archs.list"
@@ -130,12 +136,11 @@ final)
 	date -u +%FT%TZ | commit "$dir/rewards.done"
 	;;
 update)
-	case $STRATEGY in
-	ppo | reinforce)
+	if [ "$needs_policy" = 1 ]; then
 		"$bin/update-policy" --quiet --policy "$(policy_in)" -o "$dir/policy.h5" --algo "$STRATEGY" "$dir" \
 			>"$dir/update.txt"
-		cat "$dir/policy.h5" | commit "$RUN/policy.h5" ;;
-	esac
+		cat "$dir/policy.h5" | commit "$RUN/policy.h5"
+	fi
 	# one reward per listed child (a successive-halving child's rung rewards
 	# ARCH.rK.reward.h5 are not children)
 	mapfile -t rewards < <(for d in "$RUN"/round-[0-9]*[0-9]; do

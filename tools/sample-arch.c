@@ -19,11 +19,12 @@
 #include "history.h"
 #include "policy.h"
 #include "space.h"
+#include "strategy.h"
 
 enum {
 	OPT_COUNT = OPT_TOOL_BASE, OPT_OUT, OPT_ROUND, OPT_POLICY, OPT_SPACE, OPT_STRATEGY,
 	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CHILD, OPT_CONFIG_FROM,
-	OPT_LIST_SETTINGS, OPT_TRAIN_SEED,
+	OPT_LIST_SETTINGS, OPT_TRAIN_SEED, OPT_LIST_STRATEGIES,
 };
 
 /* the tool's own options; the child settings' flags are added from lib/childcfg.c */
@@ -43,6 +44,7 @@ static const struct option tool_opts[] = {
 	{ "config-from", required_argument, NULL, OPT_CONFIG_FROM },
 	{ "train-seed", required_argument, NULL, OPT_TRAIN_SEED },
 	{ "list-settings", no_argument, NULL, OPT_LIST_SETTINGS },
+	{ "list-strategies", no_argument, NULL, OPT_LIST_STRATEGIES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -55,7 +57,7 @@ static void usage(FILE *f)
 		"ppo/reinforce, its sampling record (actions, log-probs, policy hash). Prints\n"
 		"one line per file: path, then the genotype text (or nb201 cell string).\n"
 		"Child i of round R draws from the stream (seed, R, i): deterministic.\n"
-		"  --strategy S        ppo (default), reinforce, random, evolution\n"
+		"  --strategy S        ppo (default), or another of --list-strategies\n"
 		"  --policy FILE       sample from this policy (ppo, reinforce); the seed is the\n"
 		"                      policy's unless --seed is given. Without it a fresh policy\n"
 		"                      is made from --seed and --space\n"
@@ -77,6 +79,8 @@ static void usage(FILE *f)
 		"  The child's training seed is drawn from the stream (seed, R, i, init).\n"
 		"  --list-settings     print the child settings of a search run (make search\n"
 		"                      NAME=...): name, flag, default; tab-separated; exit\n"
+		"  --list-strategies   print the strategies (lib/strategy.c): name, needs a\n"
+		"                      policy, needs the history (0/1); tab-separated; exit\n"
 		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
 }
 
@@ -102,7 +106,10 @@ int main(int argc, char **argv)
 	const char *policy_path = NULL, *out = NULL, *space_name = NULL, *save_policy = NULL;
 	char **history_args = NULL, path[4096], text[4096];
 	long count = -1, round = -1, train_seed = -1, v;
-	int opt, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl = 0, rc = EXIT_FAIL;
+	int opt, nhist_args = 0, nhist = 0, rl = 0, rc = EXIT_FAIL;
+	const struct strategy *strategy = strategy_get("ppo");
+	struct strategy_state sst;
+	char names[STRATEGY_NAMES_MAX];
 	uint64_t seed;
 	struct stat st;
 	struct option long_opts[CHILD_CONFIG_MAX_OPTS];
@@ -131,10 +138,10 @@ int main(int argc, char **argv)
 		case OPT_SAVE_POLICY: save_policy = optarg; break;
 		case OPT_HISTORY: history_args[nhist_args++] = optarg; break;
 		case OPT_STRATEGY:
-			strategy = strategy_lookup(optarg);
-			if (strategy < 0)
-				bad = error("unknown --strategy '%s' (ppo, reinforce, random, evolution)",
-					    optarg);
+			strategy = strategy_get(optarg);
+			if (!strategy)
+				bad = error("unknown --strategy '%s' (%s)", optarg,
+					    strategy_names(names, sizeof names));
 			break;
 		case OPT_POP:
 			bad = num("population", optarg, 1, 1000000, &v);
@@ -154,6 +161,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_LIST_SETTINGS:
 			child_config_print_run_settings(stdout);
+			rc = EXIT_OK;
+			goto out;
+		case OPT_LIST_STRATEGIES:
+			strategy_print_list(stdout);
 			rc = EXIT_OK;
 			goto out;
 		case OPT_CONFIG_FROM: {
@@ -193,14 +204,14 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	rl = strategy == STRATEGY_PPO || strategy == STRATEGY_REINFORCE;
+	rl = strategy->needs_policy;
 	if (policy_path && !rl) {
-		error("--policy is for --strategy ppo or reinforce");
+		error("--policy is for a strategy with a policy, not %s", strategy->name);
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (nhist_args && strategy != STRATEGY_EVOLUTION) {
-		error("--history is for --strategy evolution");
+	if (nhist_args && !strategy->needs_history) {
+		error("--history is for a strategy that reads it, not %s", strategy->name);
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -237,11 +248,11 @@ int main(int argc, char **argv)
 	cli_provenance(&cli, &prov);
 	if (save_policy && (!rl || policy_write(&pol, save_policy, &prov) < 0)) {
 		if (!rl)
-			error("--save-policy is for --strategy ppo or reinforce");
+			error("--save-policy is for a strategy with a policy, not %s", strategy->name);
 		rc = rl ? EXIT_FAIL : EXIT_USAGE;
 		goto out;
 	}
-	if (strategy == STRATEGY_EVOLUTION) {
+	if (strategy->needs_history) {
 		if (history_load(&sp, history_args, nhist_args, &hist, &nhist) < 0) {
 			rc = EXIT_BADINPUT;
 			goto out;
@@ -254,6 +265,9 @@ int main(int argc, char **argv)
 	}
 	if (rl)
 		policy_trace_init(&tr, &pol);
+	sst = (struct strategy_state){ .space = &sp, .policy = rl ? &pol : NULL,
+				       .trace = rl ? &tr : NULL, .evo = &ec, .hist = members,
+				       .nhist = nhist };
 	for (int i = 0; i < count; i++) {
 		struct genofile g;
 		struct rng r, ri;
@@ -265,24 +279,12 @@ int main(int argc, char **argv)
 		rng_stream(&ri, seed, (uint64_t)round, (uint64_t)i, RNG_INIT);
 		g.cfg.train.seed = train_seed >= 0 ? (uint64_t)train_seed : rng_u64(&ri);
 		rng_stream(&r, seed, (uint64_t)round, (uint64_t)i, RNG_SAMPLE);
-		if (rl) {
-			policy_sample(&pol, &tr, &r, a, logp);
-			g.has_sample = 1;
-			g.policy_hash = policy_hash(&pol);
-			for (int k = 0; k < sp.ndecisions; k++)
-				g.logp[k] = (float)logp[k];
-		} else if (strategy == STRATEGY_EVOLUTION) {
-			evolution_propose(&sp, &ec, members, nhist, &r, a);
-		} else {
-			space_sample_uniform(&sp, &r, a);
-		}
-		if (!g.has_sample) {
-			/* random and evolution children still record their actions */
-			g.has_sample = 1;
-			g.policy_hash = 0;
-			for (int k = 0; k < sp.ndecisions; k++)
-				g.logp[k] = 0;
-		}
+		strategy->propose(&sst, &r, a, logp);
+		/* every child records its actions; log-probs are 0 without a policy */
+		g.has_sample = 1;
+		g.policy_hash = rl ? policy_hash(&pol) : 0;
+		for (int k = 0; k < sp.ndecisions; k++)
+			g.logp[k] = (float)logp[k];
 		g.round = (int)round;
 		g.index = i;
 		g.nactions = sp.ndecisions;
