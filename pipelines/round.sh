@@ -81,8 +81,8 @@ rung_list() {
 	n=$(wc -l <"$prev")
 	keep=$(( (n + ETA - 1) / ETA ))
 	while read -r a; do
-		"$bin/nas-history" --no-header "${a%.h5}.r$((k - 1)).reward.h5" |
-			awk -F'\t' -v a="$a" '$7 == "ok" { printf "%s\t%s\t%s\n", $3, $2, a }'
+		"$bin/nas-history" --no-header --fields status,reward,index "${a%.h5}.r$((k - 1)).reward.h5" |
+			awk -F'\t' -v a="$a" '$1 == "ok" { printf "%s\t%s\t%s\n", $2, $3, a }'
 	done <"$prev" | sort -t$'\t' -k1,1gr -k2,2n | head -n "$keep" | sort -t$'\t' -k2,2n | cut -f3
 }
 
