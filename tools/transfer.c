@@ -15,6 +15,7 @@
  */
 #include "cli.h"
 #include "atomic.h"
+#include "child.h"
 #include "dataset.h"
 #include "genofile.h"
 #include "net.h"
@@ -199,51 +200,32 @@ static int prepare(struct job *j, const char *arch, const struct cli *c)
 
 /* Evaluate the trained network once on the test split and fill the row: 0,
  * TRAIN_ERROR, or TRAIN_BADINPUT when the dataset has no usable test split. */
-static int evaluate_test(struct job *j, const char *arch, int eval_batch, const struct cli *c)
+static int evaluate_test(struct job *j, const char *arch, int eval_batch,
+			 const struct train_env *env)
 {
 	char weights[4096], stats[4096];
 	struct train_stats ts;
-	struct genofile gf;
-	struct dataset d;
-	struct net *n;
-	double acc, loss;
-	int rc = TRAIN_ERROR;
+	struct child_eval ev;
+	int rc;
 
 	derived_path(weights, sizeof weights, arch, ".weights.h5");
 	derived_path(stats, sizeof stats, arch, ".stats.h5");
-	if (train_stats_read(stats, &ts) < 0 || netfile_read_genofile(weights, &gf) < 0)
+	if (train_stats_read(stats, &ts) < 0)
 		return TRAIN_ERROR;
-	if (dataset_load(gf.cfg.train.data, &d, DS_TEST) < 0)
-		return TRAIN_BADINPUT;
-	if (d.test.n < 1) {
-		error("%s: no test split to evaluate on", gf.cfg.train.data);
-		rc = TRAIN_BADINPUT;
-		goto out;
-	}
-	/* evaluate() runs net_infer: no batch arena */
-	n = net_create(&gf.geno, &gf.cfg.macro, 0, NULL);
-	if (!n)
-		goto out;
-	if (netfile_read_into(weights, n) == 0) {
-		progress(c, "%s: evaluating once on the test split (%d images)", j->row.name,
-			 d.test.n);
-		rc = evaluate(n, &d, &d.test, eval_batch, c, &acc, &loss) < 0 ? TRAIN_ERROR : 0;
-	}
-	net_free(n);
-	if (rc < 0)
-		goto out;
-	j->row.test_accuracy = acc;
-	j->row.test_loss = loss;
-	j->row.test_images = d.test.n;
+	train_progress(env, "%s: evaluating once on the test split", j->row.name);
+	rc = child_evaluate(weights, NULL, NULL, NULL, DS_TEST, eval_batch, env, &ev);
+	if (rc != TRAIN_OK)
+		return rc;
+	j->row.test_accuracy = ev.accuracy;
+	j->row.test_loss = ev.loss;
+	j->row.test_images = ev.images;
 	j->row.steps = ts.steps;
 	j->row.epochs = ts.epochs;
 	j->row.train_images = ts.train_images;
 	j->row.train_seconds = ts.seconds;
 	j->row.images_per_second = ts.images_per_second;
 	snprintf(j->row.train_split, sizeof j->row.train_split, "%s", ts.splits);
-out:
-	dataset_free(&d);
-	return rc;
+	return 0;
 }
 
 /* Train (or resume) one network and evaluate it: a train_status. */
@@ -252,6 +234,7 @@ static int run_job(struct job *j, const struct train_opts *o, int eval_batch,
 {
 	char arch[4200], result[4200], failed[4200];
 	struct provenance prov;
+	struct train_env env = { &prov, cli_progress_line, c };
 	struct transfer_row *rows;
 	struct genofile gf;
 	int64_t step;
@@ -270,9 +253,10 @@ static int run_job(struct job *j, const struct train_opts *o, int eval_batch,
 	}
 	if (genofile_read(arch, &gf) < 0)
 		return TRAIN_ERROR;
+	cli_provenance(c, &prov);
 	progress(c, "%s: training %d@%d on %s (train+valid)", j->row.name, j->row.cells,
 		 j->row.penultimate, j->cfg.train.data);
-	rc = train_child_splits(arch, &gf, o, DS_TRAIN | DS_VALID, c);
+	rc = train_child_splits(arch, &gf, o, DS_TRAIN | DS_VALID, &env);
 	if (rc == TRAIN_STOPPED || rc == TRAIN_ERROR || rc == TRAIN_BADINPUT)
 		return rc;
 	if (rc == TRAIN_DIVERGED) {
@@ -280,12 +264,11 @@ static int run_job(struct job *j, const struct train_opts *o, int eval_batch,
 		if (failure_read(failed, j->row.status, sizeof j->row.status, &step) < 0)
 			return TRAIN_ERROR;
 	} else {
-		int erc = evaluate_test(j, arch, eval_batch, c);
+		int erc = evaluate_test(j, arch, eval_batch, &env);
 
 		if (erc < 0)
 			return erc;
 	}
-	cli_provenance(c, &prov);
 	if (transfer_rows_write(result, &j->row, 1, &prov) < 0)
 		return TRAIN_ERROR;
 	return rc;
