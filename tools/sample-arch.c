@@ -1,8 +1,9 @@
 /*
  * sample-arch - write K genotype files for one search round: sampled from a
  * policy (ppo, reinforce), uniformly (random) or by regularized evolution
- * over the evaluated history. Child i of round R draws from
- * rng_stream(seed, R, i, RNG_SAMPLE), so any child can be re-made alone.
+ * over the evaluated history (lib/strategy.c). Child i of round R draws from
+ * rng_stream(seed, R, i, RNG_SAMPLE), so any child can be re-made alone. The
+ * tool sets up the strategy's state; lib/sample.c writes the round.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include "history.h"
 #include "policy.h"
 #include "space.h"
+#include "sample.h"
 #include "strategy.h"
 
 enum {
@@ -104,11 +106,12 @@ int main(int argc, char **argv)
 	struct evaluated *hist = NULL;
 	struct evo_member *members = NULL;
 	const char *policy_path = NULL, *out = NULL, *space_name = NULL, *save_policy = NULL;
-	char **history_args = NULL, path[4096], text[4096];
+	char **history_args = NULL;
 	long count = -1, round = -1, train_seed = -1, v;
 	int opt, nhist_args = 0, nhist = 0, rl = 0, rc = EXIT_FAIL;
 	const struct strategy *strategy = strategy_get("ppo");
 	struct strategy_state sst;
+	struct sample_round sr;
 	char names[STRATEGY_NAMES_MAX];
 	uint64_t seed;
 	struct stat st;
@@ -257,58 +260,18 @@ int main(int argc, char **argv)
 			rc = EXIT_BADINPUT;
 			goto out;
 		}
-		members = xcalloc((size_t)(nhist ? nhist : 1), sizeof(*members));
-		for (int i = 0; i < nhist; i++) {
-			memcpy(members[i].a, hist[i].a, sizeof(members[i].a));
-			members[i].reward = hist[i].reward;
-		}
+		members = sample_members(hist, nhist);
 	}
 	if (rl)
 		policy_trace_init(&tr, &pol);
 	sst = (struct strategy_state){ .space = &sp, .policy = rl ? &pol : NULL,
 				       .trace = rl ? &tr : NULL, .evo = &ec, .hist = members,
 				       .nhist = nhist };
-	for (int i = 0; i < count; i++) {
-		struct genofile g;
-		struct rng r, ri;
-		int a[SPACE_MAX_DECISIONS];
-		double logp[SPACE_MAX_DECISIONS];
-
-		genofile_init(&g);
-		g.cfg = cfg;
-		rng_stream(&ri, seed, (uint64_t)round, (uint64_t)i, RNG_INIT);
-		g.cfg.train.seed = train_seed >= 0 ? (uint64_t)train_seed : rng_u64(&ri);
-		rng_stream(&r, seed, (uint64_t)round, (uint64_t)i, RNG_SAMPLE);
-		strategy->propose(&sst, &r, a, logp);
-		/* every child records its actions; log-probs are 0 without a policy */
-		g.has_sample = 1;
-		g.policy_hash = rl ? policy_hash(&pol) : 0;
-		for (int k = 0; k < sp.ndecisions; k++)
-			g.logp[k] = (float)logp[k];
-		g.round = (int)round;
-		g.index = i;
-		g.nactions = sp.ndecisions;
-		for (int k = 0; k < sp.ndecisions; k++)
-			g.actions[k] = a[k];
-		snprintf(g.space, sizeof(g.space), "%s", sp.name);
-		if (sp.kind == SPACE_NB201) {
-			g.has_cells = 0;
-			if (space_to_nb201(&sp, a, g.cell_string, sizeof(g.cell_string)) < 0)
-				goto out;
-			snprintf(text, sizeof(text), "%s", g.cell_string);
-		} else {
-			if (space_to_genotype(&sp, a, &g.geno) < 0)
-				goto out;
-			genotype_format(&g.geno, text, sizeof(text));
-		}
-		if (snprintf(path, sizeof(path), "%s/arch_%04d.h5", out, i) >= (int)sizeof(path)) {
-			error("%s: path too long", out);
-			goto out;
-		}
-		if (genofile_write(path, &g, &prov) < 0)
-			goto out;
-		printf("%s\t%s\n", path, text);
-	}
+	sr = (struct sample_round){ .strategy = strategy, .state = &sst, .cfg = &cfg, .seed = seed,
+				    .train_seed = train_seed, .round = (int)round,
+				    .count = (int)count, .dir = out };
+	if (sample_round(&sr, &prov, stdout) < 0)
+		goto out;
 	rc = EXIT_OK;
 out:
 	policy_trace_free(&tr);
