@@ -8,15 +8,15 @@
 expect 0 "sample-arch --list-strategies" bin/sample-arch --list-strategies
 cp "$tmp/out" "$tmp/list"
 t "one row per strategy: name, needs a policy, needs the history" \
-	'[ "$(cat "$tmp/list")" = "$(printf "ppo\t1\t0\nreinforce\t1\t0\nrandom\t0\t0\nevolution\t0\t1")" ]'
+	'[ "$(head -n 4 "$tmp/list")" = "$(printf "ppo\t1\t0\nreinforce\t1\t0\nrandom\t0\t0\nevolution\t0\t1")" ]'
 expect 0 "nb201-search --list-strategies" bin/nb201-search --list-strategies
 t "the same table" 'cmp -s "$tmp/out" "$tmp/list"'
 
 mkdir "$tmp/r"
 expect 2 "sample-arch refuses an unknown strategy" bin/sample-arch --round 0 --count 1 --out "$tmp/r" --strategy nope
-one_line_err "unknown --strategy 'nope' (ppo, reinforce, random, evolution)" "naming the table's strategies"
+one_line_err "unknown --strategy 'nope' ($(cut -f1 "$tmp/list" | paste -sd, | sed 's/,/, /g'))" "naming the table's strategies"
 expect 2 "nb201-search refuses it too" bin/nb201-search --strategy nope
-one_line_err "(ppo, reinforce, random, evolution)" "with the same list"
+one_line_err "($(cut -f1 "$tmp/list" | paste -sd, | sed 's/,/, /g'))" "with the same list"
 expect 2 "--history with a strategy that does not read it" \
 	bin/sample-arch --round 0 --count 1 --out "$tmp/r" --strategy random --history "$tmp/r"
 expect 2 "--policy with a strategy without a policy" \
@@ -31,7 +31,7 @@ one_line_err "unknown --algo 'random'" "one line"
 make --no-print-directory -s search RUN="$tmp/run" STRATEGY=nope SPACE=nb201 ROUNDS=1 CHILDREN=2 JOBS=1 \
 	>/dev/null 2>"$tmp/err"; rc=$?
 t "make search STRATEGY=nope exits 2 listing the strategies" \
-	'[ $rc = 2 ] && grep -q "expected one of ppo reinforce random evolution" "$tmp/err" && [ ! -e "$tmp/run" ]'
+	'[ $rc = 2 ] && grep -qF "expected one of $(cut -f1 "$tmp/list" | paste -sd" ")" "$tmp/err" && [ ! -e "$tmp/run" ]'
 for s in random evolution reinforce; do
 	make --no-print-directory -s search RUN="$tmp/run-$s" STRATEGY=$s SPACE=nb201 ROUNDS=2 CHILDREN=3 JOBS=1 \
 		>/dev/null 2>"$tmp/err"; rc=$?
