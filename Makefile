@@ -117,6 +117,10 @@ build/tests/%: build/obj/tests/unit/%.o $(LIBA)
 	$(CC) -o $@.tmp.$$$$ $< $(LIBA) $(LDLIBS_ALL) && mv $@.tmp.$$$$ $@
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_SRC:%.c=build/obj/%.d) $(UNIT_SRC:%.c=build/obj/%.d)
+# Tool and test objects are made by a chain of pattern rules, so make would
+# delete them as intermediates after a clean build; the next make (now told
+# about them by the .d files) would then recompile and relink every tool.
+.SECONDARY: $(TOOL_SRC:%.c=build/obj/%.o) $(UNIT_SRC:%.c=build/obj/%.o)
 
 # ---- tests: C unit tests (TAP) and tool-level TAP shell scripts ----
 # `make test` runs three legs one after another, each a section of per-file
@@ -195,7 +199,9 @@ data/fashion-mnist.h5: | deps all
 		--classes T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle-boot \
 		--valid 5000 --seed 1 -o $@
 
--include pipelines/*.mk
+# every pipelines/*.mk but rounds.mk, which search.sh runs on its own (make -f):
+# included here it would define a `rounds` target for an empty RUN
+-include $(filter-out pipelines/rounds.mk,$(wildcard pipelines/*.mk))
 
 clean:
 	rm -rf build bin

@@ -198,13 +198,13 @@ static int factred(struct net *n, int x, int F, const char *prefix)
 	return y;
 }
 
-static int relu_conv_bn(struct net *n, int x, int F, int k, int st, const char *prefix)
+static int relu_conv_bn(struct net *n, int x, int F, int k, int st, int dil, const char *prefix)
 {
 	char name[NET_NAME_MAX + 16];
 	int y;
 
 	nm(name, prefix, "conv");
-	y = conv(n, relu(n, x), F, k, k, st, st, 1, name);
+	y = conv(n, relu(n, x), F, k, k, st, st, dil, name);
 	nm(name, prefix, "bn");
 	return bn(n, y, name);
 }
@@ -264,84 +264,76 @@ static int droppath(struct net *n, int x, int depth)
 	return y;
 }
 
-static int sep_kernel(int op)
+/* The op builders of enum op_builder: op `o` on x to F channels, stride st. */
+static int build_conv(struct net *n, const struct op_kind *o, int x, int F, int st,
+		      const char *prefix)
 {
-	switch (op) {
-	case OP_SEP_CONV_3X3: case OP_DIL_SEP_CONV_3X3: case OP_MAX_POOL_3X3: case OP_AVG_POOL_3X3:
-		return 3;
-	case OP_SEP_CONV_5X5: case OP_DIL_SEP_CONV_5X5: case OP_MAX_POOL_5X5:
-		return 5;
-	default:
-		return 7;
-	}
+	return relu_conv_bn(n, x, F, o->kernel, st, o->dilation, prefix);
 }
+
+static int build_factored(struct net *n, const struct op_kind *o, int x, int F, int st,
+			  const char *prefix)
+{
+	char name[NET_NAME_MAX + 16];
+	int k = o->kernel, y;
+
+	nm(name, prefix, "conv_1x%d", k);
+	y = conv(n, relu(n, x), F, 1, k, 1, st, 1, name);
+	nm(name, prefix, "conv_%dx1", k);
+	y = conv(n, y, F, k, 1, st, 1, 1, name);
+	nm(name, prefix, "bn");
+	return bn(n, y, name);
+}
+
+static int build_pool(struct net *n, const struct op_kind *o, int x, int F, int st,
+		      const char *prefix)
+{
+	int y = pool(n, x, o->builder == OPB_AVG_POOL ? STEP_AVGPOOL : STEP_MAXPOOL, o->kernel, st, 0);
+
+	return T(n, x)->C != F ? conv_bn(n, y, F, prefix) : y;
+}
+
+static int build_sep_conv(struct net *n, const struct op_kind *o, int x, int F, int st,
+			  const char *prefix)
+{
+	char name[NET_NAME_MAX + 16];
+	int y = x;
+
+	for (int i = 1; i <= o->reps; i++) {
+		nm(name, prefix, "sep_%d/dw", i);
+		y = dwconv(n, relu(n, y), o->kernel, i == 1 ? st : 1, o->dilation, name);
+		nm(name, prefix, "sep_%d/pw", i);
+		y = conv(n, y, F, 1, 1, 1, 1, 1, name);
+		nm(name, prefix, "sep_%d/bn", i);
+		y = bn(n, y, name);
+	}
+	return y;
+}
+
+static int (*const builders[OPB_COUNT])(struct net *, const struct op_kind *, int, int, int,
+					const char *) = {
+	[OPB_CONV] = build_conv,
+	[OPB_FACTORED] = build_factored,
+	[OPB_AVG_POOL] = build_pool,
+	[OPB_MAX_POOL] = build_pool,
+	[OPB_SEP_CONV] = build_sep_conv,
+};
 
 /* One op of the search space on x to F channels with stride st. */
 static int build_op(struct net *n, int op, int x, int F, int st, int depth, const char *prefix)
 {
-	char name[NET_NAME_MAX + 16];
-	int Cin = T(n, x)->C, y, k;
+	const struct op_kind *o = op_kind(op);
+	int y;
 
-	switch (op) {
-	case OP_IDENTITY:
-		if (st == 1 && Cin == F)
-			return x;
-		return relu_conv_bn(n, x, F, 1, st, prefix);
-	case OP_CONV_1X3_3X1:
-	case OP_CONV_1X7_7X1:
-		k = op == OP_CONV_1X3_3X1 ? 3 : 7;
-		nm(name, prefix, "conv_1x%d", k);
-		y = conv(n, relu(n, x), F, 1, k, 1, st, 1, name);
-		nm(name, prefix, "conv_%dx1", k);
-		y = conv(n, y, F, k, 1, st, 1, 1, name);
-		nm(name, prefix, "bn");
-		y = bn(n, y, name);
-		break;
-	case OP_DIL_CONV_3X3:
-		nm(name, prefix, "conv");
-		y = conv(n, relu(n, x), F, 3, 3, st, st, 2, name);
-		nm(name, prefix, "bn");
-		y = bn(n, y, name);
-		break;
-	case OP_AVG_POOL_3X3:
-	case OP_MAX_POOL_3X3:
-	case OP_MAX_POOL_5X5:
-	case OP_MAX_POOL_7X7:
-		y = pool(n, x, op == OP_AVG_POOL_3X3 ? STEP_AVGPOOL : STEP_MAXPOOL, sep_kernel(op),
-			 st, 0);
-		if (Cin != F)
-			y = conv_bn(n, y, F, prefix);
-		break;
-	case OP_CONV_1X1:
-		y = relu_conv_bn(n, x, F, 1, st, prefix);
-		break;
-	case OP_CONV_3X3:
-		y = relu_conv_bn(n, x, F, 3, st, prefix);
-		break;
-	case OP_SEP_CONV_3X3:
-	case OP_SEP_CONV_5X5:
-	case OP_SEP_CONV_7X7:
-	case OP_DIL_SEP_CONV_3X3:
-	case OP_DIL_SEP_CONV_5X5: {
-		int dil = op >= OP_DIL_SEP_CONV_3X3 ? 2 : 1;
-		int reps = dil == 2 ? 1 : 2;
-
-		k = sep_kernel(op);
-		y = x;
-		for (int i = 1; i <= reps; i++) {
-			nm(name, prefix, "sep_%d/dw", i);
-			y = dwconv(n, relu(n, y), k, i == 1 ? st : 1, dil, name);
-			nm(name, prefix, "sep_%d/pw", i);
-			y = conv(n, y, F, 1, 1, 1, 1, 1, name);
-			nm(name, prefix, "sep_%d/bn", i);
-			y = bn(n, y, name);
-		}
-		break;
-	}
-	default:
+	if (!o)
 		return error("%s: unknown op %d", prefix, op);
-	}
-	return droppath(n, y, depth);
+	/* identity is no op at all when nothing changes, and never dropped */
+	if (o->builder == OPB_IDENTITY)
+		return st == 1 && T(n, x)->C == F ? x : relu_conv_bn(n, x, F, 1, st, 1, prefix);
+	if (o->builder < 0 || o->builder >= OPB_COUNT || !builders[o->builder])
+		return error("%s: op %s has no builder", prefix, o->name);
+	y = builders[o->builder](n, o, x, F, st, prefix);
+	return y < 0 ? y : droppath(n, y, depth);
 }
 
 /*
@@ -355,14 +347,14 @@ static int build_cell(struct net *n, const struct cell *c, int reduce, int F, in
 	int st[GENOTYPE_MAX_STATES], ins[NET_MAX_IN], last, y;
 
 	snprintf(prefix, sizeof(prefix), "%s/cur", cname);
-	st[0] = relu_conv_bn(n, cur, F, 1, 1, prefix);
+	st[0] = relu_conv_bn(n, cur, F, 1, 1, 1, prefix);
 	snprintf(prefix, sizeof(prefix), "%s/prev", cname);
 	if (prev < 0)
 		st[1] = cur;
 	else if (T(n, prev)->H != T(n, cur)->H || T(n, prev)->W != T(n, cur)->W)
 		st[1] = factred_bn(n, relu(n, prev), F, prefix);
 	else if (T(n, prev)->C != F)
-		st[1] = relu_conv_bn(n, prev, F, 1, 1, prefix);
+		st[1] = relu_conv_bn(n, prev, F, 1, 1, 1, prefix);
 	else
 		st[1] = prev;
 	if (st[1] < 0)

@@ -8,6 +8,7 @@
  */
 #include "childcfg.h"
 
+#include <getopt.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,48 +20,74 @@
 
 enum field_kind { K_INT, K_I64, K_U64, K_FLT, K_DBL };
 
+/* what a field is part of: the network itself (a weights file must agree
+ * with its genotype file on these), the input (follows the dataset, which
+ * train-child --data may change), or the training recipe */
+enum field_role { R_NET, R_INPUT, R_TRAIN };
+
+/*
+ * One child setting: its attribute name in files, C type and place, the one
+ * range every reader, writer, tool flag and the network builder use, what it
+ * is part of, its command-line flag (NULL: none; a 0..1 int is a switch,
+ * --X and --no-X) and, for the settings a search run records, the run
+ * setting's name and its default in a search (make search VAR=...).
+ */
 struct field {
 	const char *name;
 	int kind;
 	size_t off;
 	double lo, hi;   /* inclusive; u64 fields are not range-checked */
+	int role;        /* enum field_role */
+	const char *flag, *no_flag;   /* no_flag: "no-X" of a switch, else NULL */
+	const char *run_name, *run_default;
 };
+
+/* a flag taking a value, a switch (--X sets 1, --no-X sets 0), no flag */
+#define FLAG(x) x, NULL
+#define SWITCH(x) x, "no-" x
+#define NOFLAG NULL, NULL
 
 #define M(f) offsetof(struct child_config, macro.f)
 #define T(f) offsetof(struct child_config, train.f)
 
+/* the builder's limits (lib/net.c) are these: filters, input size and
+ * classes are capped where the network's tensors stay addressable */
 static const struct field fields[] = {
-	{ "cells", K_INT, M(cells), 1, 64 },
-	{ "filters", K_INT, M(filters), 1, 8192 },
-	{ "input_channels", K_INT, M(in_c), 1, 64 },
-	{ "input_height", K_INT, M(in_h), 1, 8192 },
-	{ "input_width", K_INT, M(in_w), 1, 8192 },
-	{ "classes", K_INT, M(classes), 2, 1000000 },
-	{ "aux", K_INT, M(aux), 0, 1 },
-	{ "bn_momentum", K_FLT, M(bn_momentum), 0, 1 },
-	{ "bn_eps", K_FLT, M(bn_eps), 1e-12, 1 },
-	{ "dropout_keep", K_FLT, M(dropout_keep), 1e-6, 1 },
-	{ "epochs", K_INT, T(epochs), 0, 1000000 },
-	{ "steps", K_I64, T(steps), 0, 1e15 },
-	{ "batch", K_INT, T(batch), 1, 1 << 20 },
-	{ "train_images", K_I64, T(train_images), 0, 1e12 },
+	{ "cells", K_INT, M(cells), 1, 64, R_NET, FLAG("cells"), "CHILD_N", "1" },
+	{ "filters", K_INT, M(filters), 1, 4096, R_NET, FLAG("filters"), "CHILD_F", "8" },
+	{ "input_channels", K_INT, M(in_c), 1, 64, R_INPUT, NOFLAG, NULL, NULL },
+	{ "input_height", K_INT, M(in_h), 1, 4096, R_INPUT, NOFLAG, NULL, NULL },
+	{ "input_width", K_INT, M(in_w), 1, 4096, R_INPUT, NOFLAG, NULL, NULL },
+	{ "classes", K_INT, M(classes), 2, 100000, R_INPUT, FLAG("classes"), NULL, NULL },
+	{ "aux", K_INT, M(aux), 0, 1, R_NET, SWITCH("aux"), NULL, NULL },
+	{ "bn_momentum", K_FLT, M(bn_momentum), 0, 1, R_NET, NOFLAG, NULL, NULL },
+	{ "bn_eps", K_FLT, M(bn_eps), 1e-12, 1, R_NET, NOFLAG, NULL, NULL },
+	{ "dropout_keep", K_FLT, M(dropout_keep), 1e-6, 1, R_NET, FLAG("dropout-keep"),
+	  NULL, NULL },
+	{ "epochs", K_INT, T(epochs), 0, 1000000, R_TRAIN, FLAG("epochs"), "CHILD_EPOCHS", "1" },
+	{ "steps", K_I64, T(steps), 0, 1e15, R_TRAIN, FLAG("steps"), NULL, NULL },
+	{ "batch", K_INT, T(batch), 1, 1 << 20, R_TRAIN, FLAG("batch"), "CHILD_BATCH", "64" },
+	{ "train_images", K_I64, T(train_images), 0, 1e12, R_TRAIN, FLAG("train-images"),
+	  "CHILD_TRAIN_IMAGES", "5000" },
 	/* wide on purpose: the NaN-loss path is tested with absurd rates */
-	{ "lr", K_DBL, T(lr), 0, 1e12 },
-	{ "lr_min", K_DBL, T(lr_min), 0, 1e12 },
-	{ "momentum", K_DBL, T(momentum), 0, 0.999999 },
-	{ "nesterov", K_INT, T(nesterov), 0, 1 },
-	{ "weight_decay", K_DBL, T(weight_decay), 0, 1 },
-	{ "clip", K_DBL, T(clip), 0, 1e12 },
-	{ "cutout", K_INT, T(cutout), 0, 8192 },
-	{ "crop_pad", K_INT, T(crop_pad), 0, 8192 },
-	{ "flip", K_INT, T(flip), 0, 1 },
-	{ "label_smoothing", K_DBL, T(label_smoothing), 0, 0.999999 },
-	{ "aux_weight", K_DBL, T(aux_weight), 0, 1000 },
-	{ "drop_path_keep", K_DBL, T(drop_path_keep), 1e-6, 1 },
-	{ "seed", K_U64, T(seed), 0, 0 },
+	{ "lr", K_DBL, T(lr), 0, 1e12, R_TRAIN, FLAG("lr"), "CHILD_LR", "0.05" },
+	{ "lr_min", K_DBL, T(lr_min), 0, 1e12, R_TRAIN, FLAG("lr-min"), NULL, NULL },
+	{ "momentum", K_DBL, T(momentum), 0, 0.999999, R_TRAIN, FLAG("momentum"), NULL, NULL },
+	{ "nesterov", K_INT, T(nesterov), 0, 1, R_TRAIN, SWITCH("nesterov"), NULL, NULL },
+	{ "weight_decay", K_DBL, T(weight_decay), 0, 1, R_TRAIN, FLAG("weight-decay"), NULL, NULL },
+	{ "clip", K_DBL, T(clip), 0, 1e12, R_TRAIN, FLAG("clip"), NULL, NULL },
+	{ "cutout", K_INT, T(cutout), 0, 8192, R_TRAIN, FLAG("cutout"), NULL, NULL },
+	{ "crop_pad", K_INT, T(crop_pad), 0, 8192, R_TRAIN, FLAG("crop-pad"), NULL, NULL },
+	{ "flip", K_INT, T(flip), 0, 1, R_TRAIN, SWITCH("flip"), NULL, NULL },
+	{ "label_smoothing", K_DBL, T(label_smoothing), 0, 0.999999, R_TRAIN, FLAG("label-smoothing"),
+	  NULL, NULL },
+	{ "aux_weight", K_DBL, T(aux_weight), 0, 1000, R_TRAIN, FLAG("aux-weight"), NULL, NULL },
+	{ "drop_path_keep", K_DBL, T(drop_path_keep), 1e-6, 1, R_TRAIN, FLAG("drop-path-keep"),
+	  NULL, NULL },
+	{ "seed", K_U64, T(seed), 0, 0, R_TRAIN, NOFLAG, NULL, NULL },
 	/* the rung plan of successive halving (schemas/genotype.md); 1 rung = plain */
-	{ "rungs", K_INT, T(rungs), 1, 16 },
-	{ "eta", K_INT, T(eta), 2, 1000 },
+	{ "rungs", K_INT, T(rungs), 1, 16, R_TRAIN, FLAG("rungs"), NULL, NULL },
+	{ "eta", K_INT, T(eta), 2, 1000, R_TRAIN, FLAG("eta"), NULL, NULL },
 };
 
 /* Fields added after schema version 1 was published: a file without them
@@ -187,6 +214,178 @@ int child_config_check(const struct child_config *c, const char *what)
 	if (c->train.lr_min > c->train.lr)
 		return error("%s: lr_min %.9g exceeds lr %.9g", what, c->train.lr_min, c->train.lr);
 	return 0;
+}
+
+int child_config_check_macro(const struct macro_config *m, const char *what)
+{
+	struct child_config c;
+
+	if (m->stem != STEM_CIFAR && m->stem != STEM_IMAGENET)
+		return error("%s: stem is %d, expected cifar or imagenet", what, m->stem);
+	memset(&c, 0, sizeof(c));
+	c.macro = *m;
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (fields[i].role != R_TRAIN &&
+		    check_value(&fields[i], field_get(&c, &fields[i]), what) < 0)
+			return -1;
+	return 0;
+}
+
+static void field_put(struct child_config *c, const struct field *f, double v)
+{
+	char *p = (char *)c + f->off;
+
+	switch (f->kind) {
+	case K_INT:
+		*(int *)(void *)p = (int)v;
+		break;
+	case K_I64:
+		*(int64_t *)(void *)p = (int64_t)v;
+		break;
+	case K_FLT:
+		*(float *)(void *)p = (float)v;
+		break;
+	case K_DBL:
+		*(double *)(void *)p = v;
+		break;
+	}
+}
+
+int child_config_set(struct child_config *c, const char *flag, const char *arg)
+{
+	if (!strcmp(flag, "stem")) {
+		if (stem_lookup(arg) < 0)
+			return error("invalid --stem '%s' (cifar or imagenet)", arg);
+		c->macro.stem = stem_lookup(arg);
+		return 0;
+	}
+	if (!strcmp(flag, "schedule")) {
+		if (lr_schedule_lookup(arg) < 0)
+			return error("invalid --schedule '%s' (cosine or constant)", arg);
+		c->train.schedule = lr_schedule_lookup(arg);
+		return 0;
+	}
+	if (!strcmp(flag, "data")) {
+		if (!arg[0] || strlen(arg) >= sizeof(c->train.data))
+			return error("--data: path empty or longer than %zu bytes",
+				     sizeof(c->train.data) - 1);
+		snprintf(c->train.data, sizeof(c->train.data), "%s", arg);
+		return 0;
+	}
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const struct field *f = &fields[i];
+		double v;
+
+		if (!f->flag)
+			continue;
+		if (f->no_flag && (!strcmp(flag, f->flag) || !strcmp(flag, f->no_flag))) {
+			field_put(c, f, strcmp(flag, f->flag) ? 0 : 1);
+			return 0;
+		}
+		if (strcmp(flag, f->flag))
+			continue;
+		if (f->kind == K_INT || f->kind == K_I64) {
+			long lv;
+
+			if (parse_long(arg, (long)f->lo, (long)f->hi, &lv) < 0)
+				return error("invalid --%s '%s' (expected an integer %.9g..%.9g)", flag,
+					     arg, f->lo, f->hi);
+			v = (double)lv;
+		} else if (parse_double(arg, f->lo, f->hi, &v) < 0) {
+			return error("invalid --%s '%s' (expected %.9g..%.9g)", flag, arg, f->lo, f->hi);
+		}
+		field_put(c, f, v);
+		return 0;
+	}
+	return error("unknown child setting --%s", flag);
+}
+
+static int has_option(const struct option *o, const char *name)
+{
+	for (; o && o->name; o++)
+		if (!strcmp(o->name, name))
+			return 1;
+	return 0;
+}
+
+int child_config_longopts(struct option *out, int max, const struct option *tool, int code)
+{
+	static const char *const strings[] = { "stem", "schedule", "data" };
+	int n = 0;
+
+#define ADD(nm, has_arg)                                                              \
+	do {                                                                          \
+		if (!has_option(tool, (nm))) {                                        \
+			if (n + 1 >= max)                                             \
+				return error("internal: more than %d options", max - 1); \
+			out[n++] = (struct option){ (nm), (has_arg), NULL, code };    \
+		}                                                                     \
+	} while (0)
+
+	for (int i = 0; tool && tool[i].name; i++) {
+		if (n + 1 >= max)
+			return error("internal: more than %d options", max - 1);
+		out[n++] = tool[i];
+	}
+	for (size_t i = 0; i < 3; i++)
+		ADD(strings[i], required_argument);
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const struct field *f = &fields[i];
+
+		if (!f->flag)
+			continue;
+		ADD(f->flag, f->no_flag ? no_argument : required_argument);
+		if (f->no_flag)
+			ADD(f->no_flag, no_argument);
+	}
+#undef ADD
+	out[n] = (struct option){ NULL, 0, NULL, 0 };
+	return n;
+}
+
+void child_config_flags_help(FILE *f)
+{
+	int col = 2;
+
+	fputs("  --stem cifar|imagenet --schedule cosine|constant --data FILE", f);
+	col = 62;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const struct field *d = &fields[i];
+		char item[96];
+		int len;
+
+		if (!d->flag)
+			continue;
+		if (d->no_flag)
+			len = snprintf(item, sizeof item, " --[no-]%s", d->flag);
+		else
+			len = snprintf(item, sizeof item, " --%s %.9g..%.9g", d->flag, d->lo, d->hi);
+		if (col + len > 79) {
+			fputs("\n ", f);
+			col = 1;
+		}
+		fputs(item, f);
+		col += len;
+	}
+	fputc('\n', f);
+}
+
+void child_config_print_run_settings(FILE *f)
+{
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (fields[i].run_name)
+			fprintf(f, "%s\t%s\t%s\n", fields[i].run_name, fields[i].flag,
+				fields[i].run_default);
+}
+
+const char *child_config_net_diff(const struct child_config *a, const struct child_config *b)
+{
+	if (a->macro.stem != b->macro.stem)
+		return "stem";
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (fields[i].role == R_NET && field_get(a, &fields[i]) != field_get(b, &fields[i]))
+			return fields[i].name;
+	return NULL;
 }
 
 /*

@@ -7,8 +7,10 @@
 #define NASNET_CHILDCFG_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct h5f;
+struct option;
 
 enum stem_kind { STEM_CIFAR, STEM_IMAGENET };
 enum lr_schedule { LR_COSINE, LR_CONSTANT };
@@ -63,6 +65,41 @@ int child_config_write(struct h5f *f, const char *group, const struct child_conf
 int child_config_read(struct h5f *f, const char *group, struct child_config *c);
 /* Range-check every field (the same ranges as reading); error() names `what`. */
 int child_config_check(const struct child_config *c, const char *what);
+
+/* The network's part of the ranges (stem, cells, filters, input, classes,
+ * aux, BN, dropout): what net_create accepts. */
+int child_config_check_macro(const struct macro_config *m, const char *what);
+
+/*
+ * Command-line flags of the child settings, all from the table in childcfg.c
+ * (one range per setting, the one files are checked with). A tool appends
+ * them to its own options and routes their code to child_config_set:
+ *
+ *   struct option opts[CHILD_CONFIG_MAX_OPTS];
+ *   child_config_longopts(opts, CHILD_CONFIG_MAX_OPTS, tool_opts, OPT_CHILD);
+ *   ... case OPT_CHILD: child_config_set(&cfg, opts[cli.longindex].name, optarg)
+ *
+ * A tool's own option of the same name wins (transfer's --data is not the
+ * child's). Flags: --stem, --schedule, --data, and one per numeric setting;
+ * a 0..1 setting is a switch, --X and --no-X. Returns the option count (the
+ * array ends with a zero entry), or -1 when `max` is too small.
+ */
+#define CHILD_CONFIG_MAX_OPTS 128
+int child_config_longopts(struct option *out, int max, const struct option *tool, int code);
+/* Set the setting of `flag` (a name from child_config_longopts, no "--");
+ * an out-of-range value is an error naming the flag and its range. */
+int child_config_set(struct child_config *c, const char *flag, const char *arg);
+/* The flags and their ranges, for usage texts. */
+void child_config_flags_help(FILE *f);
+/* The child settings a search run records, one line each: run setting name
+ * (make search NAME=...), flag, default in a search; tab-separated. */
+void child_config_print_run_settings(FILE *f);
+
+/* The first setting that defines the network itself (stem, cells, filters,
+ * aux, batch norm, dropout) and differs between a and b, or NULL. The input
+ * shape, classes and training recipe are not compared: train-child may
+ * override them. */
+const char *child_config_net_diff(const struct child_config *a, const struct child_config *b);
 
 /* "cifar"/"imagenet", "cosine"/"constant"; lookups return -1 when unknown. */
 const char *stem_name(int stem);

@@ -50,6 +50,11 @@ const char *cli_build_info(char *buf, size_t n)
 	return buf;
 }
 
+void cli_progress_line(const void *ctx, const char *line)
+{
+	progress(ctx, "%s", line);
+}
+
 enum cli_result cli_common_option(struct cli *c, int opt, const char *arg)
 {
 	long v;

@@ -91,5 +91,7 @@ const char *cli_build_info(char *buf, size_t n);
 
 /* Progress on stderr, silenced by --quiet. */
 void progress(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same as a callback for the library (struct train_env): ctx is the struct cli. */
+void cli_progress_line(const void *ctx, const char *line);
 
 #endif

@@ -6,21 +6,6 @@
 
 #include <string.h>
 
-static const char *const strategy_names[] = { "ppo", "reinforce", "random", "evolution" };
-
-int strategy_lookup(const char *name)
-{
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(name, strategy_names[i]))
-			return i;
-	return -1;
-}
-
-const char *strategy_name(int s)
-{
-	return s >= 0 && s < 4 ? strategy_names[s] : "?";
-}
-
 void evolution_config_default(struct evolution_config *c)
 {
 	c->population = 20;

@@ -17,12 +17,6 @@
 #include "rng.h"
 #include "space.h"
 
-/* Search strategies shared by sample-arch and the benchmark driver. */
-enum search_strategy { STRATEGY_PPO, STRATEGY_REINFORCE, STRATEGY_RANDOM, STRATEGY_EVOLUTION };
-/* -1 if unknown */
-int strategy_lookup(const char *name);
-const char *strategy_name(int s);
-
 struct evo_member {
 	int a[SPACE_MAX_DECISIONS];
 	double reward;

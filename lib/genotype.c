@@ -15,72 +15,67 @@
 
 #include "util.h"
 
-static const char *const op_names[OP_COUNT] = {
-	[OP_IDENTITY] = "identity",
-	[OP_CONV_1X3_3X1] = "conv_1x3_3x1",
-	[OP_CONV_1X7_7X1] = "conv_1x7_7x1",
-	[OP_DIL_CONV_3X3] = "dil_conv_3x3",
-	[OP_AVG_POOL_3X3] = "avg_pool_3x3",
-	[OP_MAX_POOL_3X3] = "max_pool_3x3",
-	[OP_MAX_POOL_5X5] = "max_pool_5x5",
-	[OP_MAX_POOL_7X7] = "max_pool_7x7",
-	[OP_CONV_1X1] = "conv_1x1",
-	[OP_CONV_3X3] = "conv_3x3",
-	[OP_SEP_CONV_3X3] = "sep_conv_3x3",
-	[OP_SEP_CONV_5X5] = "sep_conv_5x5",
-	[OP_SEP_CONV_7X7] = "sep_conv_7x7",
-	[OP_DIL_SEP_CONV_3X3] = "dil_sep_conv_3x3",
-	[OP_DIL_SEP_CONV_5X5] = "dil_sep_conv_5x5",
+/*
+ * Every op, once: its file name, DARTS's name (operations.py OPS; NULL when
+ * DARTS has none) and how cell.c builds it. `none` (DARTS's zero op) is
+ * deliberately absent: it cannot be part of a built cell. DARTS's
+ * dil_conv_3x3/5x5 is a dilated SEPARABLE conv (dil_sep_conv_* here); our
+ * dil_conv_3x3 is the paper's plain dilated conv.
+ */
+static const struct op_kind op_kinds[OP_COUNT] = {
+	[OP_IDENTITY] = { "identity", "skip_connect", OPB_IDENTITY, 1, 1, 1 },
+	[OP_CONV_1X3_3X1] = { "conv_1x3_3x1", NULL, OPB_FACTORED, 3, 1, 1 },
+	[OP_CONV_1X7_7X1] = { "conv_1x7_7x1", "conv_7x1_1x7", OPB_FACTORED, 7, 1, 1 },
+	[OP_DIL_CONV_3X3] = { "dil_conv_3x3", NULL, OPB_CONV, 3, 2, 1 },
+	[OP_AVG_POOL_3X3] = { "avg_pool_3x3", "avg_pool_3x3", OPB_AVG_POOL, 3, 1, 1 },
+	[OP_MAX_POOL_3X3] = { "max_pool_3x3", "max_pool_3x3", OPB_MAX_POOL, 3, 1, 1 },
+	[OP_MAX_POOL_5X5] = { "max_pool_5x5", NULL, OPB_MAX_POOL, 5, 1, 1 },
+	[OP_MAX_POOL_7X7] = { "max_pool_7x7", NULL, OPB_MAX_POOL, 7, 1, 1 },
+	[OP_CONV_1X1] = { "conv_1x1", NULL, OPB_CONV, 1, 1, 1 },
+	[OP_CONV_3X3] = { "conv_3x3", NULL, OPB_CONV, 3, 1, 1 },
+	[OP_SEP_CONV_3X3] = { "sep_conv_3x3", "sep_conv_3x3", OPB_SEP_CONV, 3, 1, 2 },
+	[OP_SEP_CONV_5X5] = { "sep_conv_5x5", "sep_conv_5x5", OPB_SEP_CONV, 5, 1, 2 },
+	[OP_SEP_CONV_7X7] = { "sep_conv_7x7", "sep_conv_7x7", OPB_SEP_CONV, 7, 1, 2 },
+	[OP_DIL_SEP_CONV_3X3] = { "dil_sep_conv_3x3", "dil_conv_3x3", OPB_SEP_CONV, 3, 2, 1 },
+	[OP_DIL_SEP_CONV_5X5] = { "dil_sep_conv_5x5", "dil_conv_5x5", OPB_SEP_CONV, 5, 2, 1 },
 };
 
-/*
- * DARTS's names (operations.py OPS) and what they are here. `none` (the
- * zero op) is deliberately absent: it cannot be part of a built cell.
- */
-static const struct {
-	const char *name;
-	int op;
-} darts_ops[] = {
-	{ "avg_pool_3x3", OP_AVG_POOL_3X3 },
-	{ "max_pool_3x3", OP_MAX_POOL_3X3 },
-	{ "skip_connect", OP_IDENTITY },
-	{ "sep_conv_3x3", OP_SEP_CONV_3X3 },
-	{ "sep_conv_5x5", OP_SEP_CONV_5X5 },
-	{ "sep_conv_7x7", OP_SEP_CONV_7X7 },
-	{ "dil_conv_3x3", OP_DIL_SEP_CONV_3X3 },
-	{ "dil_conv_5x5", OP_DIL_SEP_CONV_5X5 },
-	{ "conv_7x1_1x7", OP_CONV_1X7_7X1 },
-};
+const struct op_kind *op_kind(int op)
+{
+	/* a row left out of the table is an unknown op, never a default */
+	if (op < 0 || op >= OP_COUNT || !op_kinds[op].name || op_kinds[op].kernel < 1)
+		return NULL;
+	return &op_kinds[op];
+}
 
 const char *op_name(int op)
 {
-	if (op < 0 || op >= OP_COUNT)
-		return "?";
-	return op_names[op];
+	const struct op_kind *k = op_kind(op);
+
+	return k ? k->name : "?";
 }
 
 int op_lookup(const char *name)
 {
 	for (int i = 0; i < OP_COUNT; i++)
-		if (!strcmp(name, op_names[i]))
+		if (op_kind(i) && !strcmp(name, op_kinds[i].name))
 			return i;
 	return -1;
 }
 
 int op_lookup_darts(const char *name)
 {
-	for (size_t i = 0; i < sizeof(darts_ops) / sizeof(darts_ops[0]); i++)
-		if (!strcmp(name, darts_ops[i].name))
-			return darts_ops[i].op;
+	for (int i = 0; i < OP_COUNT; i++)
+		if (op_kind(i) && op_kinds[i].darts && !strcmp(name, op_kinds[i].darts))
+			return i;
 	return -1;
 }
 
 const char *op_darts_name(int op)
 {
-	for (size_t i = 0; i < sizeof(darts_ops) / sizeof(darts_ops[0]); i++)
-		if (darts_ops[i].op == op)
-			return darts_ops[i].name;
-	return NULL;
+	const struct op_kind *k = op_kind(op);
+
+	return k ? k->darts : NULL;
 }
 
 const char *combine_name(int c)

@@ -58,6 +58,28 @@ struct genotype {
 	struct cell normal, reduce;
 };
 
+/* How cell.c builds an op (each builder takes the row's kernel, dilation, reps). */
+enum op_builder {
+	OPB_IDENTITY,    /* x; strided or channel-changing: ReLU-1x1(s)-BN */
+	OPB_CONV,        /* ReLU - kxk (dilation d) - BN */
+	OPB_FACTORED,    /* ReLU - 1xk (stride 1,s) - kx1 (stride s,1) - BN */
+	OPB_AVG_POOL,    /* kxk SAME, counts real pixels; 1x1-BN if channels differ */
+	OPB_MAX_POOL,
+	OPB_SEP_CONV,    /* (ReLU - dw kxk dil d - pw - BN) x reps, only the first strided */
+	OPB_COUNT
+};
+
+/* One row of the op table (genotype.c): adding an op is an enum value above
+ * and a row there, plus its kernels if no builder fits. */
+struct op_kind {
+	const char *name;    /* as stored in files and printed */
+	const char *darts;   /* DARTS's name, or NULL */
+	int builder;         /* enum op_builder */
+	int kernel, dilation, reps;
+};
+
+/* The op's row, or NULL when op is out of range or has no row. */
+const struct op_kind *op_kind(int op);
 /* Op names as stored in files and printed ("sep_conv_3x3", ...); "?" if out of range. */
 const char *op_name(int op);
 /* File/compact names only (the list above); -1 if unknown. */

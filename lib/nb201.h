@@ -12,6 +12,8 @@
 #include "policy.h"
 #include "space.h"
 
+struct strategy;
+
 struct nb201_table {
 	double valid[NB201_CELLS];   /* validation accuracy (%), by nb201_code */
 	double test[NB201_CELLS];    /* test accuracy (%) */
@@ -32,7 +34,7 @@ const char *nb201_default_path(void);
  * rng_stream(seed, r, i, RNG_SAMPLE); the policy is made from `seed`.
  */
 struct nb201_search_config {
-	int strategy;                 /* enum search_strategy */
+	const struct strategy *strategy;
 	int budget;                   /* cells evaluated */
 	int batch;                    /* cells per round (= per policy update) */
 	uint64_t seed;

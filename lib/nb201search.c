@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strategy.h"
 #include "util.h"
 
 int nb201_search(const struct nb201_table *t, const struct nb201_search_config *c,
@@ -17,7 +18,8 @@ int nb201_search(const struct nb201_table *t, const struct nb201_search_config *
 	struct policy p;
 	struct policy_trace tr;
 	struct evo_member *hist;
-	int *acts, rl = c->strategy == STRATEGY_PPO || c->strategy == STRATEGY_REINFORCE;
+	struct strategy_state st = { .evo = &c->evo };
+	int *acts, rl = c->strategy->needs_policy;
 	double *rew, best_v = -1, best_t = 0;
 	int n = 0, rc = 0;
 
@@ -30,6 +32,10 @@ int nb201_search(const struct nb201_table *t, const struct nb201_search_config *
 	if (rl)
 		policy_trace_init(&tr, &p);
 	hist = xcalloc((size_t)c->budget, sizeof(*hist));
+	st.space = &s;
+	st.policy = rl ? &p : NULL;
+	st.trace = rl ? &tr : NULL;
+	st.hist = hist;
 	acts = xcalloc((size_t)c->batch * s.ndecisions, sizeof(int));
 	rew = xcalloc((size_t)c->batch, sizeof(double));
 	for (int round = 0; n < c->budget; round++) {
@@ -40,12 +46,8 @@ int nb201_search(const struct nb201_table *t, const struct nb201_search_config *
 			struct rng r;
 
 			rng_stream(&r, c->seed, (uint64_t)round, (uint64_t)i, RNG_SAMPLE);
-			if (rl)
-				policy_sample(&p, &tr, &r, a, NULL);
-			else if (c->strategy == STRATEGY_EVOLUTION)
-				evolution_propose(&s, &c->evo, hist, n, &r, a);
-			else
-				space_sample_uniform(&s, &r, a);
+			st.nhist = n;
+			c->strategy->propose(&st, &r, a, NULL);
 		}
 		for (int i = 0; i < m; i++) {
 			int *a = acts + (size_t)i * s.ndecisions, code = nb201_code(a);
@@ -61,11 +63,10 @@ int nb201_search(const struct nb201_table *t, const struct nb201_search_config *
 			curve_test[n] = best_t;
 			n++;
 		}
-		if (rl && n < c->budget) {
-			struct policy_stats st;
+		if (c->strategy->update && n < c->budget) {
+			struct policy_stats ps;
 
-			if (policy_update(&p, c->strategy == STRATEGY_PPO ? POLICY_PPO : POLICY_REINFORCE,
-					  m, acts, rew, &st) < 0) {
+			if (c->strategy->update(&st, m, acts, rew, &ps) < 0) {
 				rc = -1;
 				break;
 			}

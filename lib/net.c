@@ -26,6 +26,44 @@
 #include "rng.h"
 #include "util.h"
 
+/*
+ * Every step kind, once (the table at the end of this file): its name, which
+ * values its backward reads (memory planning), its mult-adds per image and
+ * workspace (counting, arenas) and its forward and backward. A new kind is
+ * an enum value in net.h, a row and its functions; nothing else dispatches
+ * on the kind.
+ */
+struct frame;
+
+/* what a step's forward or backward works on, set up by step_forward/_backward */
+struct step_io {
+	int B;                              /* examples of the frame */
+	float *out;                         /* forward: the output value */
+	const float *in;                    /* the first input's value */
+	const float *dout;                  /* backward: the output's gradient */
+	float *din;                         /* backward: the first input's gradient (or NULL) */
+	const struct net_tensor *to, *ti;   /* output and first input tensors */
+	float *save;                        /* the step's save area (B examples) */
+	struct conv_shape c;                /* s->cs with N = B */
+	int train;                          /* forward: training mode */
+	float dp_keep, dp_final, progress;  /* forward: dropout / drop-path keep */
+};
+
+enum { READS_IN = 1, READS_OUT = 2 };
+
+struct step_kind_ops {
+	const char *name;
+	int reads;   /* READS_*: the values the backward reads */
+	int64_t (*macs)(const struct net *n, const struct net_step *s);
+	size_t (*workspace)(const struct net *n, const struct net_step *s, int B, int T);
+	void (*forward)(struct net *n, struct frame *f, const struct net_step *s,
+			const struct step_io *io);
+	void (*backward)(struct net *n, struct frame *f, const struct net_step *s,
+			 const struct step_io *io);
+};
+
+static const struct step_kind_ops step_ops[STEP_KINDS];
+
 #define GROW(arr, n, cap)                                                   \
 	do {                                                                \
 		if ((n) >= (cap)) {                                         \
@@ -130,23 +168,35 @@ void net_set_module(struct net *n, int module, int aux)
 }
 
 /* multiply-accumulates per image of one step (conv, depthwise, FC) */
-static int64_t step_macs(const struct net *n, const struct net_step *s)
+static int64_t macs_conv(const struct net *n, const struct net_step *s)
 {
 	const struct conv_shape *c = &s->cs;
-	int64_t out = (int64_t)c->OH * c->OW;
 
-	switch (s->kind) {
-	case STEP_CONV:
-		return out * c->K * c->C * c->kh * c->kw;
-	case STEP_DWCONV:
-		return out * c->C * c->kh * c->kw;
-	case STEP_FACTRED:
-		return out * n->tensors[s->out].C * c->C;
-	case STEP_LINEAR:
-		return (int64_t)n->tensors[s->out].C * n->params[s->p[0]].dims[1];
-	default:
-		return 0;
-	}
+	return (int64_t)c->OH * c->OW * c->K * c->C * c->kh * c->kw;
+}
+
+static int64_t macs_dwconv(const struct net *n, const struct net_step *s)
+{
+	const struct conv_shape *c = &s->cs;
+
+	return (int64_t)c->OH * c->OW * c->C * c->kh * c->kw;
+}
+
+static int64_t macs_factred(const struct net *n, const struct net_step *s)
+{
+	const struct conv_shape *c = &s->cs;
+
+	return (int64_t)c->OH * c->OW * n->tensors[s->out].C * c->C;
+}
+
+static int64_t macs_linear(const struct net *n, const struct net_step *s)
+{
+	return (int64_t)n->tensors[s->out].C * n->params[s->p[0]].dims[1];
+}
+
+static int64_t step_macs(const struct net *n, const struct net_step *s)
+{
+	return step_ops[s->kind].macs ? step_ops[s->kind].macs(n, s) : 0;
 }
 
 static void count(struct net *n)
@@ -169,41 +219,15 @@ static void count(struct net *n)
 	}
 }
 
-static int check_macro(const struct macro_config *m)
-{
-	if (m->stem != STEM_CIFAR && m->stem != STEM_IMAGENET)
-		return error("unknown stem %d", m->stem);
-	if (m->cells < 1 || m->cells > 64)
-		return error("cells per stack %d out of range [1, 64]", m->cells);
-	if (m->filters < 1 || m->filters > 4096)
-		return error("filters %d out of range [1, 4096]", m->filters);
-	if (m->in_c < 1 || m->in_h < 1 || m->in_w < 1 || m->in_c > 64 || m->in_h > 4096 ||
-	    m->in_w > 4096)
-		return error("input shape %dx%dx%d out of range", m->in_c, m->in_h, m->in_w);
-	if (m->classes < 2 || m->classes > 100000)
-		return error("classes %d out of range [2, 100000]", m->classes);
-	if (!(m->dropout_keep > 0 && m->dropout_keep <= 1))
-		return error("dropout keep %g out of range (0, 1]", (double)m->dropout_keep);
-	return 0;
-}
-
 /* ---- memory planning ---- */
 
-/* the backward of step s reads the value of tensor t */
+/* the backward of step s reads the value of tensor t (relu_backward is given
+ * the output: out > 0 iff in > 0) */
 static int backward_reads(const struct net_step *s, int t)
 {
-	switch (s->kind) {
-	case STEP_CONV:
-	case STEP_DWCONV:
-	case STEP_BN:
-	case STEP_FACTRED:
-	case STEP_LINEAR:
-		return s->in[0] == t;
-	case STEP_RELU:   /* relu_backward is given the output: out > 0 iff in > 0 */
-		return s->out == t;
-	default:
-		return 0;
-	}
+	int r = step_ops[s->kind].reads;
+
+	return ((r & READS_IN) && s->in[0] == t) || ((r & READS_OUT) && s->out == t);
 }
 
 struct span {
@@ -360,7 +384,7 @@ struct net *net_create(const struct genotype *g, const struct macro_config *m, i
 {
 	struct net *n;
 
-	if (genotype_validate(g, "genotype") < 0 || check_macro(m) < 0)
+	if (genotype_validate(g, "genotype") < 0 || child_config_check_macro(m, "child configuration") < 0)
 		return NULL;
 	n = net_begin();
 	n->geno = *g;
@@ -439,16 +463,24 @@ void net_init_params(struct net *n, struct rng *r)
 	bn_defaults(n);
 }
 
-static size_t step_workspace(const struct net *n, const struct net_step *s, int B, int T)
+static size_t workspace_conv(const struct net *n, const struct net_step *s, int B, int T)
 {
 	struct conv_shape c = s->cs;
 
 	c.N = B;
-	if (s->kind == STEP_CONV)
-		return conv2d_workspace(&c, T);
-	if (s->kind == STEP_FACTRED)
-		return factorized_reduce_workspace(B, c.C, c.H, c.W, n->tensors[s->out].C, T);
-	return 0;
+	return conv2d_workspace(&c, T);
+}
+
+static size_t workspace_factred(const struct net *n, const struct net_step *s, int B, int T)
+{
+	const struct conv_shape *c = &s->cs;
+
+	return factorized_reduce_workspace(B, c->C, c->H, c->W, n->tensors[s->out].C, T);
+}
+
+static size_t step_workspace(const struct net *n, const struct net_step *s, int B, int T)
+{
+	return step_ops[s->kind].workspace ? step_ops[s->kind].workspace(n, s, B, T) : 0;
 }
 
 /* (re)allocate the workspace for `batch` examples and T threads */
@@ -710,86 +742,131 @@ static void bn_slice_forward(struct net *n, struct frame *f, const struct net_st
 	batchnorm_slice_normalize(out, in, f->bn_coef, f->B, C, HW);
 }
 
+static void fw_conv(struct net *n, struct frame *f, const struct net_step *s,
+		    const struct step_io *io)
+{
+	conv2d_forward(io->out, io->in, P(s->p[0]), &io->c, f->work, f->threads);
+}
+
+static void fw_dwconv(struct net *n, struct frame *f, const struct net_step *s,
+		      const struct step_io *io)
+{
+	depthwise_forward(io->out, io->in, P(s->p[0]), &io->c);
+}
+
+static void fw_bn(struct net *n, struct frame *f, const struct net_step *s,
+		  const struct step_io *io)
+{
+	const struct net_tensor *to = io->to;
+
+	if (io->train && f->T > 1)
+		bn_slice_forward(n, f, s, io->out, io->in);
+	else if (io->train)
+		batchnorm_forward_train(io->out, n->stat + s->stat, n->stat + s->stat + to->C,
+					BUF(s->b[0]), BUF(s->b[1]), io->in, P(s->p[0]), P(s->p[1]),
+					io->B, to->C, to->H * to->W, n->macro.bn_momentum,
+					n->macro.bn_eps);
+	else
+		batchnorm_forward_eval(io->out, io->in, P(s->p[0]), P(s->p[1]), BUF(s->b[0]),
+				       BUF(s->b[1]), io->B, to->C, to->H * to->W, n->macro.bn_eps);
+}
+
+static void fw_relu(struct net *n, struct frame *f, const struct net_step *s,
+		    const struct step_io *io)
+{
+	relu_forward(io->out, io->in, tsize(n, s->out) * (size_t)io->B);
+}
+
+static void fw_add(struct net *n, struct frame *f, const struct net_step *s,
+		   const struct step_io *io)
+{
+	add_forward(io->out, io->in, fvalue(n, f, s->in[1]), tsize(n, s->out) * (size_t)io->B);
+}
+
+static void fw_concat(struct net *n, struct frame *f, const struct net_step *s,
+		      const struct step_io *io)
+{
+	const float *ins[NET_MAX_IN];
+	int C[NET_MAX_IN];
+
+	for (int i = 0; i < s->nin; i++) {
+		ins[i] = fvalue(n, f, s->in[i]);
+		C[i] = n->tensors[s->in[i]].C;
+	}
+	concat_forward(io->out, ins, C, s->nin, io->B, io->to->H * io->to->W);
+}
+
+static void fw_avgpool(struct net *n, struct frame *f, const struct net_step *s,
+		       const struct step_io *io)
+{
+	avgpool_forward(io->out, io->in, &io->c);
+}
+
+static void fw_maxpool(struct net *n, struct frame *f, const struct net_step *s,
+		       const struct step_io *io)
+{
+	maxpool_forward(io->out, (int32_t *)io->save, io->in, &io->c);
+}
+
+static void fw_factred(struct net *n, struct frame *f, const struct net_step *s,
+		       const struct step_io *io)
+{
+	const struct net_tensor *ti = io->ti;
+
+	factorized_reduce_forward(io->out, io->in, P(s->p[0]), P(s->p[1]), io->B, ti->C, ti->H,
+				  ti->W, io->to->C, f->work, f->threads);
+}
+
+static void fw_gap(struct net *n, struct frame *f, const struct net_step *s,
+		   const struct step_io *io)
+{
+	gap_forward(io->out, io->in, io->B, io->ti->C, io->ti->H * io->ti->W);
+}
+
+static void fw_linear(struct net *n, struct frame *f, const struct net_step *s,
+		      const struct step_io *io)
+{
+	linear_forward(io->out, io->in, P(s->p[0]), P(s->p[1]), io->B, (int)tsize(n, s->in[0]),
+		       io->to->C);
+}
+
+/* dropout and drop path: the mask was drawn by draw_masks */
+static void fw_drop(struct net *n, struct frame *f, const struct net_step *s,
+		    const struct step_io *io)
+{
+	float keep = s->kind == STEP_DROPPATH ? net_drop_path_keep(n, s->depth, io->dp_final,
+								    io->progress)
+					      : io->dp_keep;
+
+	if (io->train && keep < 1) {
+		if (s->kind == STEP_DROPPATH)
+			droppath_apply(io->out, io->save, io->in, io->B, tsize(n, s->out));
+		else
+			dropout_apply(io->out, io->save, io->in, tsize(n, s->out) * (size_t)io->B);
+	} else {
+		memcpy(io->out, io->in, sizeof(float) * tsize(n, s->out) * (size_t)io->B);
+	}
+}
+
 static void step_forward(struct net *n, struct frame *f, const struct net_step *s, int train,
 			 float dp_keep, float dp_final, float progress)
 {
-	int B = f->B;
-	float *out = fvalue(n, f, s->out);
-	const float *in = fvalue(n, f, s->in[0]);
-	const struct net_tensor *to = &n->tensors[s->out];
-	const struct net_tensor *ti = &n->tensors[s->in[0]];
-	float *save = f->save + s->save * (size_t)B;
-	struct conv_shape c = s->cs;
+	struct step_io io = {
+		.B = f->B,
+		.out = fvalue(n, f, s->out),
+		.in = fvalue(n, f, s->in[0]),
+		.to = &n->tensors[s->out],
+		.ti = &n->tensors[s->in[0]],
+		.save = f->save + s->save * (size_t)f->B,
+		.c = s->cs,
+		.train = train,
+		.dp_keep = dp_keep,
+		.dp_final = dp_final,
+		.progress = progress,
+	};
 
-	c.N = B;
-	switch (s->kind) {
-	case STEP_CONV:
-		conv2d_forward(out, in, P(s->p[0]), &c, f->work, f->threads);
-		break;
-	case STEP_DWCONV:
-		depthwise_forward(out, in, P(s->p[0]), &c);
-		break;
-	case STEP_BN:
-		if (train && f->T > 1)
-			bn_slice_forward(n, f, s, out, in);
-		else if (train)
-			batchnorm_forward_train(out, n->stat + s->stat, n->stat + s->stat + to->C,
-						BUF(s->b[0]), BUF(s->b[1]), in, P(s->p[0]),
-						P(s->p[1]), B, to->C, to->H * to->W,
-						n->macro.bn_momentum, n->macro.bn_eps);
-		else
-			batchnorm_forward_eval(out, in, P(s->p[0]), P(s->p[1]), BUF(s->b[0]),
-					       BUF(s->b[1]), B, to->C, to->H * to->W,
-					       n->macro.bn_eps);
-		break;
-	case STEP_RELU:
-		relu_forward(out, in, tsize(n, s->out) * (size_t)B);
-		break;
-	case STEP_ADD:
-		add_forward(out, in, fvalue(n, f, s->in[1]), tsize(n, s->out) * (size_t)B);
-		break;
-	case STEP_CONCAT: {
-		const float *ins[NET_MAX_IN];
-		int C[NET_MAX_IN];
-
-		for (int i = 0; i < s->nin; i++) {
-			ins[i] = fvalue(n, f, s->in[i]);
-			C[i] = n->tensors[s->in[i]].C;
-		}
-		concat_forward(out, ins, C, s->nin, B, to->H * to->W);
-		break;
-	}
-	case STEP_AVGPOOL:
-		avgpool_forward(out, in, &c);
-		break;
-	case STEP_MAXPOOL:
-		maxpool_forward(out, (int32_t *)save, in, &c);
-		break;
-	case STEP_FACTRED:
-		factorized_reduce_forward(out, in, P(s->p[0]), P(s->p[1]), B, ti->C, ti->H, ti->W,
-					  to->C, f->work, f->threads);
-		break;
-	case STEP_GAP:
-		gap_forward(out, in, B, ti->C, ti->H * ti->W);
-		break;
-	case STEP_LINEAR:
-		linear_forward(out, in, P(s->p[0]), P(s->p[1]), B, (int)tsize(n, s->in[0]), to->C);
-		break;
-	case STEP_DROPPATH:
-		dp_keep = net_drop_path_keep(n, s->depth, dp_final, progress);
-		/* fall through */
-	case STEP_DROPOUT:
-		/* the mask was drawn by draw_masks */
-		if (train && dp_keep < 1) {
-			if (s->kind == STEP_DROPPATH)
-				droppath_apply(out, save, in, B, tsize(n, s->out));
-			else
-				dropout_apply(out, save, in, tsize(n, s->out) * (size_t)B);
-		} else {
-			memcpy(out, in, sizeof(float) * tsize(n, s->out) * (size_t)B);
-		}
-		break;
-	}
+	io.c.N = f->B;
+	step_ops[s->kind].forward(n, f, s, &io);
 }
 
 /*
@@ -960,92 +1037,134 @@ int net_infer(struct net *n, const float *images, int count, float *logits)
 	return 0;
 }
 
+static void bw_conv(struct net *n, struct frame *f, const struct net_step *s,
+		    const struct step_io *io)
+{
+	conv2d_backward(io->din, DP(s->p[0]), io->dout, io->in, P(s->p[0]), &io->c, f->work,
+			f->threads);
+}
+
+static void bw_dwconv(struct net *n, struct frame *f, const struct net_step *s,
+		      const struct step_io *io)
+{
+	depthwise_backward(io->din, DP(s->p[0]), io->dout, io->in, P(s->p[0]), &io->c);
+}
+
+static void bw_bn(struct net *n, struct frame *f, const struct net_step *s,
+		  const struct step_io *io)
+{
+	const struct net_tensor *to = io->to;
+	const float *mean = n->stat + s->stat, *rstd = mean + to->C;
+	const int B = io->B;
+
+	if (f->T > 1) {
+		double *parts = bn_parts(f);
+		int one = f->u == 0;
+
+		batchnorm_slice_grad_sums(parts + f->u * f->bn_stride, io->dout, io->in, mean, B,
+					  to->C, to->H * to->W);
+#pragma omp barrier
+		batchnorm_slice_backward(io->din, one ? DP(s->p[0]) : NULL, one ? DP(s->p[1]) : NULL,
+					 parts, f->bn_stride, f->T, io->dout, io->in, mean, rstd,
+					 P(s->p[0]), B, to->C, to->H * to->W);
+	} else {
+		batchnorm_backward(io->din, DP(s->p[0]), DP(s->p[1]), io->dout, io->in, mean, rstd,
+				   P(s->p[0]), B, to->C, to->H * to->W);
+	}
+}
+
+static void bw_relu(struct net *n, struct frame *f, const struct net_step *s,
+		    const struct step_io *io)
+{
+	relu_backward(io->din, io->dout, fvalue(n, f, s->out), tsize(n, s->out) * (size_t)io->B);
+}
+
+static void bw_add(struct net *n, struct frame *f, const struct net_step *s,
+		   const struct step_io *io)
+{
+	accumulate(io->din, io->dout, tsize(n, s->out) * (size_t)io->B);
+	accumulate(fdvalue(n, f, s->in[1]), io->dout, tsize(n, s->out) * (size_t)io->B);
+}
+
+static void bw_concat(struct net *n, struct frame *f, const struct net_step *s,
+		      const struct step_io *io)
+{
+	float *dins[NET_MAX_IN];
+	int C[NET_MAX_IN];
+
+	for (int i = 0; i < s->nin; i++) {
+		dins[i] = fdvalue(n, f, s->in[i]);
+		C[i] = n->tensors[s->in[i]].C;
+	}
+	concat_backward(dins, io->dout, C, s->nin, io->B, io->to->H * io->to->W);
+}
+
+static void bw_avgpool(struct net *n, struct frame *f, const struct net_step *s,
+		       const struct step_io *io)
+{
+	avgpool_backward(io->din, io->dout, &io->c);
+}
+
+static void bw_maxpool(struct net *n, struct frame *f, const struct net_step *s,
+		       const struct step_io *io)
+{
+	maxpool_backward(io->din, io->dout, (const int32_t *)io->save, &io->c);
+}
+
+static void bw_factred(struct net *n, struct frame *f, const struct net_step *s,
+		       const struct step_io *io)
+{
+	const struct net_tensor *ti = io->ti;
+
+	factorized_reduce_backward(io->din, DP(s->p[0]), DP(s->p[1]), io->dout, io->in, P(s->p[0]),
+				   P(s->p[1]), io->B, ti->C, ti->H, ti->W, io->to->C, f->work,
+				   f->threads);
+}
+
+static void bw_gap(struct net *n, struct frame *f, const struct net_step *s,
+		   const struct step_io *io)
+{
+	gap_backward(io->din, io->dout, io->B, io->ti->C, io->ti->H * io->ti->W);
+}
+
+static void bw_linear(struct net *n, struct frame *f, const struct net_step *s,
+		      const struct step_io *io)
+{
+	linear_backward(io->din, DP(s->p[0]), DP(s->p[1]), io->dout, io->in, P(s->p[0]), io->B,
+			(int)tsize(n, s->in[0]), io->to->C);
+}
+
+static void bw_droppath(struct net *n, struct frame *f, const struct net_step *s,
+			const struct step_io *io)
+{
+	droppath_backward(io->din, io->dout, io->save, io->B, tsize(n, s->out));
+}
+
+static void bw_dropout(struct net *n, struct frame *f, const struct net_step *s,
+		       const struct step_io *io)
+{
+	dropout_backward(io->din, io->dout, io->save, tsize(n, s->out) * (size_t)io->B);
+}
+
 static void step_backward(struct net *n, struct frame *f, const struct net_step *s)
 {
-	int B = f->B;
-	const float *dout = fdvalue(n, f, s->out);
-	const float *in = fvalue(n, f, s->in[0]);
-	float *din = fdvalue(n, f, s->in[0]);
-	const struct net_tensor *to = &n->tensors[s->out];
-	const struct net_tensor *ti = &n->tensors[s->in[0]];
-	float *save = f->save + s->save * (size_t)B;
-	struct conv_shape c = s->cs;
+	struct step_io io = {
+		.B = f->B,
+		.dout = fdvalue(n, f, s->out),
+		.in = fvalue(n, f, s->in[0]),
+		.din = fdvalue(n, f, s->in[0]),
+		.to = &n->tensors[s->out],
+		.ti = &n->tensors[s->in[0]],
+		.save = f->save + s->save * (size_t)f->B,
+		.c = s->cs,
+	};
 
-	c.N = B;
+	io.c.N = f->B;
 	/* the image gradient is not wanted: steps with parameters skip it (steps
 	 * without parameters write the input's gradient buffer, which exists) */
 	if (s->in[0] == n->input && !n->need_input_grad && s->p[0] >= 0)
-		din = NULL;
-	switch (s->kind) {
-	case STEP_CONV:
-		conv2d_backward(din, DP(s->p[0]), dout, in, P(s->p[0]), &c, f->work, f->threads);
-		break;
-	case STEP_DWCONV:
-		depthwise_backward(din, DP(s->p[0]), dout, in, P(s->p[0]), &c);
-		break;
-	case STEP_BN: {
-		const float *mean = n->stat + s->stat, *rstd = mean + to->C;
-
-		if (f->T > 1) {
-			double *parts = bn_parts(f);
-			int one = f->u == 0;
-
-			batchnorm_slice_grad_sums(parts + f->u * f->bn_stride, dout, in, mean, B,
-						  to->C, to->H * to->W);
-#pragma omp barrier
-			batchnorm_slice_backward(din, one ? DP(s->p[0]) : NULL,
-						 one ? DP(s->p[1]) : NULL, parts, f->bn_stride, f->T,
-						 dout, in, mean, rstd, P(s->p[0]), B, to->C,
-						 to->H * to->W);
-		} else {
-			batchnorm_backward(din, DP(s->p[0]), DP(s->p[1]), dout, in, mean, rstd,
-					   P(s->p[0]), B, to->C, to->H * to->W);
-		}
-		break;
-	}
-	case STEP_RELU:
-		relu_backward(din, dout, fvalue(n, f, s->out), tsize(n, s->out) * (size_t)B);
-		break;
-	case STEP_ADD:
-		accumulate(din, dout, tsize(n, s->out) * (size_t)B);
-		accumulate(fdvalue(n, f, s->in[1]), dout, tsize(n, s->out) * (size_t)B);
-		break;
-	case STEP_CONCAT: {
-		float *dins[NET_MAX_IN];
-		int C[NET_MAX_IN];
-
-		for (int i = 0; i < s->nin; i++) {
-			dins[i] = fdvalue(n, f, s->in[i]);
-			C[i] = n->tensors[s->in[i]].C;
-		}
-		concat_backward(dins, dout, C, s->nin, B, to->H * to->W);
-		break;
-	}
-	case STEP_AVGPOOL:
-		avgpool_backward(din, dout, &c);
-		break;
-	case STEP_MAXPOOL:
-		maxpool_backward(din, dout, (const int32_t *)save, &c);
-		break;
-	case STEP_FACTRED:
-		factorized_reduce_backward(din, DP(s->p[0]), DP(s->p[1]), dout, in, P(s->p[0]),
-					   P(s->p[1]), B, ti->C, ti->H, ti->W, to->C, f->work,
-					   f->threads);
-		break;
-	case STEP_GAP:
-		gap_backward(din, dout, B, ti->C, ti->H * ti->W);
-		break;
-	case STEP_LINEAR:
-		linear_backward(din, DP(s->p[0]), DP(s->p[1]), dout, in, P(s->p[0]), B,
-				(int)tsize(n, s->in[0]), to->C);
-		break;
-	case STEP_DROPPATH:
-		droppath_backward(din, dout, save, B, tsize(n, s->out));
-		break;
-	case STEP_DROPOUT:
-		dropout_backward(din, dout, save, tsize(n, s->out) * (size_t)B);
-		break;
-	}
+		io.din = NULL;
+	step_ops[s->kind].backward(n, f, s, &io);
 }
 
 /* the gradient buffers that start their life at step i (shared memory) */
@@ -1150,3 +1269,21 @@ int net_buffer_find(const struct net *n, const char *name)
 {
 	return find(n->buffers, n->nbuffers, name);
 }
+
+static const struct step_kind_ops step_ops[STEP_KINDS] = {
+	/* name, backward reads, macs, workspace, forward, backward */
+	[STEP_CONV] = { "conv", READS_IN, macs_conv, workspace_conv, fw_conv, bw_conv },
+	[STEP_DWCONV] = { "dwconv", READS_IN, macs_dwconv, NULL, fw_dwconv, bw_dwconv },
+	[STEP_BN] = { "bn", READS_IN, NULL, NULL, fw_bn, bw_bn },
+	[STEP_RELU] = { "relu", READS_OUT, NULL, NULL, fw_relu, bw_relu },
+	[STEP_ADD] = { "add", 0, NULL, NULL, fw_add, bw_add },
+	[STEP_CONCAT] = { "concat", 0, NULL, NULL, fw_concat, bw_concat },
+	[STEP_AVGPOOL] = { "avgpool", 0, NULL, NULL, fw_avgpool, bw_avgpool },
+	[STEP_MAXPOOL] = { "maxpool", 0, NULL, NULL, fw_maxpool, bw_maxpool },
+	[STEP_FACTRED] = { "factred", READS_IN, macs_factred, workspace_factred, fw_factred,
+			   bw_factred },
+	[STEP_GAP] = { "gap", 0, NULL, NULL, fw_gap, bw_gap },
+	[STEP_LINEAR] = { "linear", READS_IN, macs_linear, NULL, fw_linear, bw_linear },
+	[STEP_DROPPATH] = { "droppath", 0, NULL, NULL, fw_drop, bw_droppath },
+	[STEP_DROPOUT] = { "dropout", 0, NULL, NULL, fw_drop, bw_dropout },
+};

@@ -236,3 +236,17 @@ int netfile_read_meta(const char *path, struct netfile_meta *m)
 		}
 	return 0;
 }
+
+int netfile_check_matches(const char *path, const struct genofile *trained, const char *arch,
+			  const struct genofile *gf)
+{
+	const char *name;
+
+	if (!cell_equal(&trained->geno.normal, &gf->geno.normal) ||
+	    !cell_equal(&trained->geno.reduce, &gf->geno.reduce))
+		return error("%s: the genotype differs from that of %s: not its weights", path, arch);
+	if ((name = child_config_net_diff(&trained->cfg, &gf->cfg)))
+		return error("%s: configuration '%s' differs from that of %s: not its weights", path,
+			     name, arch);
+	return 0;
+}

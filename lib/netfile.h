@@ -52,6 +52,12 @@ int netfile_read_meta(const char *path, struct netfile_meta *m);
 void netfile_meta_free(struct netfile_meta *m);
 /* The genotype (has_cells = 1) and child configuration stored in the file. */
 int netfile_read_genofile(const char *path, struct genofile *gf);
+/* The network file `path` (read into `trained`) holds the network of the
+ * genotype file `arch` (read into `gf`): the same cells and the same network
+ * settings (child_config_net_diff); else an error naming both files. Shapes
+ * alone cannot tell: an avg pool swapped for a max pool has the same ones. */
+int netfile_check_matches(const char *path, const struct genofile *trained, const char *arch,
+			  const struct genofile *gf);
 /* Load every parameter and buffer into a network built from the same
  * genotype and macro configuration; a missing dataset or a shape mismatch is
  * an error naming the file and the dataset. */

@@ -109,15 +109,6 @@ const char *policy_algo_name(int algo)
 	return algo == POLICY_REINFORCE ? "reinforce" : "ppo";
 }
 
-int policy_algo_lookup(const char *name)
-{
-	if (!strcmp(name, "ppo"))
-		return POLICY_PPO;
-	if (!strcmp(name, "reinforce"))
-		return POLICY_REINFORCE;
-	return -1;
-}
-
 void policy_alloc(struct policy *p, const struct space *s, const struct policy_config *c)
 {
 	int D = s->ndecisions, H = c->hidden;

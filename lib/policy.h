@@ -176,8 +176,6 @@ int policy_config_set(struct policy_config *c, const char *name, const char *arg
 	{ "logit-cap", required_argument, NULL, (code) }
 
 const char *policy_algo_name(int algo);
-/* -1 if unknown */
-int policy_algo_lookup(const char *name);
 
 /* Policy file (schema nasnet-c/policy, policyfile.c). */
 struct provenance;

@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,14 +137,14 @@ static const char *splits_name(int train_valid)
 }
 
 static int checkpoint_write(const char *path, const struct train_state *st, int64_t total,
-			    const char *genotype_text, int train_valid, const struct cli *c)
+			    const char *genotype_text, int train_valid, const struct train_env *env)
 {
 	struct provenance prov;
 	struct h5f f;
 	const struct net *n = st->net;
 	hsize_t dp[1] = { n->nparam_floats }, db[1] = { n->nbuffer_floats };
 
-	cli_provenance(c, &prov);
+	prov = *env->prov;
 	if (h5_create(&f, path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, &prov) < 0)
 		return -1;
 	if (h5_write_f32(&f, "/params", 1, dp, n->param) < 0 ||
@@ -228,12 +229,12 @@ out:
 }
 
 static int failure_write(const char *path, const char *reason, int64_t step, double loss,
-			 const struct cli *c)
+			 const struct train_env *env)
 {
 	struct provenance prov;
 	struct h5f f;
 
-	cli_provenance(c, &prov);
+	prov = *env->prov;
 	if (h5_create(&f, path, FAILURE_FORMAT, FAILURE_VERSION, &prov) < 0)
 		return -1;
 	if (h5_attr_write_string(&f, "/", "reason", reason) < 0 ||
@@ -266,12 +267,12 @@ int failure_read(const char *path, char *reason, size_t n, int64_t *step)
 /* Wall time and throughput go to their own small file, so that the weights
  * stay byte-identical between an interrupted and an uninterrupted run. */
 static int stats_write(const char *path, const struct train_state *st, int64_t total,
-		       int nimg, int64_t spe, int train_valid, int rung, const struct cli *c)
+		       int nimg, int64_t spe, int train_valid, int rung, const struct train_env *env)
 {
 	struct provenance prov;
 	struct h5f f;
 
-	cli_provenance(c, &prov);
+	prov = *env->prov;
 	if (h5_create(&f, path, TRAINSTATS_FORMAT, TRAINSTATS_VERSION, &prov) < 0)
 		return -1;
 	if (h5_attr_write_double(&f, "/", "train_seconds", st->seconds) < 0 ||
@@ -424,10 +425,23 @@ static void epoch_order(int *order, const int *indices, int n, uint64_t seed, in
 	rng_shuffle(&r, order, n);
 }
 
+void train_progress(const struct train_env *env, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!env || !env->progress)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	env->progress(env->ctx, line);
+}
+
 /* ---- evaluation ---- */
 
 int evaluate(struct net *n, const struct dataset *d, const struct dataset_split *s, int batch,
-	     const struct cli *c, double *accuracy, double *loss)
+	     const struct train_env *env, double *accuracy, double *loss)
 {
 	long per = (long)s->c * s->h * s->w;
 	float *x = xalloc_aligned(sizeof *x * (size_t)(per * batch));
@@ -457,7 +471,7 @@ int evaluate(struct net *n, const struct dataset *d, const struct dataset_split 
 		}
 		if (now_seconds() - last > 2.0) {
 			last = now_seconds();
-			progress(c, "eval %d/%d images, %.0f img/s", start + B, s->n,
+			train_progress(env, "eval %d/%d images, %.0f img/s", start + B, s->n,
 				 (start + B) / (last - t0));
 		}
 	}
@@ -484,13 +498,13 @@ static void format_eta(char *buf, size_t n, double seconds)
 }
 
 int train_child(const char *arch_path, const struct genofile *gf, const struct train_opts *o,
-		const struct cli *c)
+		const struct train_env *env)
 {
-	return train_child_splits(arch_path, gf, o, DS_TRAIN, c);
+	return train_child_splits(arch_path, gf, o, DS_TRAIN, env);
 }
 
 int train_child_splits(const char *arch_path, const struct genofile *gf,
-		       const struct train_opts *o, unsigned splits, const struct cli *c)
+		       const struct train_opts *o, unsigned splits, const struct train_env *env)
 {
 	const struct child_config *cfg = &gf->cfg;
 	const struct train_config *t = &cfg->train;
@@ -523,11 +537,11 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 	rung_path(state, sizeof state, arch_path, t, rung, ".state.h5");
 	rung_path(prev_state, sizeof prev_state, arch_path, t, rung - 1, ".state.h5");
 	if (file_exists(weights)) {
-		progress(c, "%s: already trained (%s exists)", arch_path, weights);
+		train_progress(env, "%s: already trained (%s exists)", arch_path, weights);
 		return TRAIN_OK;
 	}
 	if (file_exists(failed)) {
-		progress(c, "%s: already failed (%s exists)", arch_path, failed);
+		train_progress(env, "%s: already failed (%s exists)", arch_path, failed);
 		return TRAIN_DIVERGED;
 	}
 	if (splits != DS_TRAIN && !train_valid)
@@ -576,7 +590,7 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 	if (file_exists(ckpt)) {
 		if (checkpoint_read(ckpt, &st, total, text, train_valid) < 0)
 			goto out_net;
-		progress(c, "%s: resuming at step %lld/%lld", arch_path, (long long)st.step,
+		train_progress(env, "%s: resuming at step %lld/%lld", arch_path, (long long)st.step,
 			 (long long)end);
 	} else if (rung > 0 && file_exists(prev_state)) {
 		/* promoted: continue from where the previous rung ended */
@@ -590,7 +604,7 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 		}
 		st.images_start = st.images;
 		st.seconds_start = st.seconds;
-		progress(c, "%s: rung %d continues from %s at step %lld/%lld", arch_path, rung,
+		train_progress(env, "%s: rung %d continues from %s at step %lld/%lld", arch_path, rung,
 			 prev_state, (long long)st.step, (long long)end);
 	}
 	install_stop_handlers();
@@ -620,7 +634,7 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 			snprintf(reason, sizeof reason, "loss is %s at step %lld",
 				 isnan(loss) ? "NaN" : "infinite", (long long)s);
 			error("%s: %s; failure record %s", arch_path, reason, failed);
-			if (failure_write(failed, reason, s, loss, c) < 0)
+			if (failure_write(failed, reason, s, loss, env) < 0)
 				goto out_net;
 			unlink(ckpt);
 			status = TRAIN_DIVERGED;
@@ -655,7 +669,7 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 			char eta[32];
 
 			format_eta(eta, sizeof eta, (double)(end - st.step) * B / rate);
-			progress(c, "epoch %lld/%lld step %lld/%lld loss %.4f acc %.3f %.0f img/s ETA %s",
+			train_progress(env, "epoch %lld/%lld step %lld/%lld loss %.4f acc %.3f %.0f img/s ETA %s",
 				 (long long)(epoch + 1), (long long)((total + spe - 1) / spe),
 				 (long long)st.step, (long long)end, loss_sum / (seen / B),
 				 (double)correct / seen, rate, eta);
@@ -667,11 +681,11 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 			st.seconds += now - t_start;
 			t_start = now;
 			run_steps = 0;
-			if (checkpoint_write(ckpt, &st, total, text, train_valid, c) < 0)
+			if (checkpoint_write(ckpt, &st, total, text, train_valid, env) < 0)
 				goto out_net;
 			t_last_ckpt = now_seconds();
 			if (stop) {
-				progress(c, "%s: stopped at step %lld, checkpoint %s", arch_path,
+				train_progress(env, "%s: stopped at step %lld, checkpoint %s", arch_path,
 					 (long long)st.step, ckpt);
 				status = TRAIN_STOPPED;
 				goto out_net;
@@ -681,19 +695,19 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 	st.seconds += now_seconds() - t_start;
 	/* a lower rung keeps its final state (momentum included) for promotion;
 	 * written before the weights, which mark the rung done */
-	if (rung < t->rungs - 1 && checkpoint_write(state, &st, total, text, train_valid, c) < 0)
+	if (rung < t->rungs - 1 && checkpoint_write(state, &st, total, text, train_valid, env) < 0)
 		goto out_net;
 	{
 		struct provenance prov;
 
-		cli_provenance(c, &prov);
+		prov = *env->prov;
 		if (netfile_write(weights, st.net, gf, &d, &prov) < 0)
 			goto out_net;
 	}
-	if (stats_write(stats, &st, end, nimg, spe, train_valid, rung, c) < 0)
+	if (stats_write(stats, &st, end, nimg, spe, train_valid, rung, env) < 0)
 		goto out_net;
 	unlink(ckpt);
-	progress(c, "%s: trained %lld steps, weights %s", arch_path, (long long)end, weights);
+	train_progress(env, "%s: trained %lld steps, weights %s", arch_path, (long long)end, weights);
 	status = TRAIN_OK;
 out_net:
 	free(order);

@@ -31,8 +31,8 @@
 
 #include <stdint.h>
 
-#include "cli.h"
 #include "genofile.h"
+#include "h5io.h"
 
 #define CHECKPOINT_FORMAT "nasnet-c/checkpoint"
 #define CHECKPOINT_VERSION 1
@@ -46,6 +46,8 @@ enum train_status {
 	TRAIN_ERROR = -1,      /* error() printed */
 	TRAIN_BADINPUT = -2,   /* error() printed: the dataset or the genotype cannot be
 				* trained (unreadable, no network, shape or classes differ) */
+	TRAIN_USAGE = -3,      /* error() printed: a request the input cannot satisfy
+				* (a rung beyond the genotype's rung plan) */
 	TRAIN_DIVERGED = 1,    /* NaN/Inf loss: failure record written */
 	TRAIN_STOPPED = 2,     /* SIGTERM/SIGUSR1: checkpoint written, run again */
 };
@@ -58,16 +60,31 @@ struct train_opts {
 	int rung;                   /* successive halving: train to the end of this rung */
 };
 
+/*
+ * What training and evaluation need from their caller instead of the
+ * command line: the provenance recorded in every file they write, and where
+ * progress lines go (NULL progress: silent). A tool fills it from its cli:
+ *   struct train_env env = { &prov, cli_progress_line, &cli };
+ */
+struct train_env {
+	const struct provenance *prov;
+	void (*progress)(const void *ctx, const char *line);
+	const void *ctx;
+};
+/* One progress line through env (printf-style). */
+void train_progress(const struct train_env *env, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* "DIR/NAME.h5" -> "DIR/NAME<suffix>" (suffix like ".weights.h5") */
 void derived_path(char *out, size_t n, const char *arch_path, const char *suffix);
 
 /* Whole job of train-child: returns enum train_status. Trains on /train. */
 int train_child(const char *arch_path, const struct genofile *gf, const struct train_opts *o,
-		const struct cli *c);
+		const struct train_env *env);
 /* The same on the splits `splits`: DS_TRAIN, or DS_TRAIN | DS_VALID (the
  * final recipe, used by transfer); anything else is an error. */
 int train_child_splits(const char *arch_path, const struct genofile *gf,
-		       const struct train_opts *o, unsigned splits, const struct cli *c);
+		       const struct train_opts *o, unsigned splits, const struct train_env *env);
 
 /*
  * The step budget for `nimg` training images: *batch receives the batch
@@ -98,7 +115,7 @@ struct net;
 struct dataset;
 struct dataset_split;
 int evaluate(struct net *n, const struct dataset *d, const struct dataset_split *s, int batch,
-	     const struct cli *c, double *accuracy, double *loss);
+	     const struct train_env *env, double *accuracy, double *loss);
 
 /* Read the training statistics (for score). */
 int stats_read(const char *path, double *seconds, double *images_per_second);

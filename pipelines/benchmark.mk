@@ -12,20 +12,24 @@
 BENCH_SEEDS ?= 100
 BENCH_BUDGET ?= 100
 BENCH_BATCH ?= 10
-BENCH_STRATEGIES := ppo reinforce random evolution
+# every strategy of lib/strategy.c's table unless given
+BENCH_STRATEGIES ?=
 BENCH_DIR := build/bench
 
 .PHONY: benchmark-strategies
 benchmark-strategies: bin/nb201-search
 	@mkdir -p $(BENCH_DIR)
 	@start=$$(date +%s); \
-	for s in $(BENCH_STRATEGIES); do \
+	strategies="$(or $(BENCH_STRATEGIES),$$(bin/nb201-search --list-strategies | cut -f1))"; \
+	for s in $$strategies; do \
 		bin/nb201-search --strategy $$s --seeds $(BENCH_SEEDS) --budget $(BENCH_BUDGET) \
 			--batch $(BENCH_BATCH) --curve $(BENCH_DIR)/strategies-$$s.tsv; \
 	done | tee $(BENCH_DIR)/strategies.txt; \
 	echo "total $$(( $$(date +%s) - start )) s" | tee -a $(BENCH_DIR)/strategies.txt
 	@if command -v gnuplot >/dev/null; then \
-		gnuplot -e "dir='$(BENCH_DIR)'" bench/plot_strategies.gp && \
+		gnuplot -e "dir='$(BENCH_DIR)'" \
+			-e "strategies='$(or $(BENCH_STRATEGIES),$$(bin/nb201-search --list-strategies | cut -f1 | paste -sd' '))'" \
+			bench/plot_strategies.gp && \
 		echo "plot: $(BENCH_DIR)/strategies.png"; \
 	else \
 		echo "gnuplot not found (apt-get install gnuplot-nox): no plot"; \

@@ -30,8 +30,8 @@ case $rc in
 	;;
 esac
 if [ -e "$reward" ]; then
-	"$bin/nas-history" --no-header "$reward" |
-		awk -F'\t' -v a="$arch" -v r="${rung:+ rung $rung}" '{ printf "child %s%s: reward %s%s\n", a, r, $3, ($7 == "ok" ? "" : " (" $7 ")") }'
+	"$bin/nas-history" --no-header --fields reward,status "$reward" |
+		awk -F'\t' -v a="$arch" -v r="${rung:+ rung $rung}" '{ printf "child %s%s: reward %s%s\n", a, r, $1, ($2 == "ok" ? "" : " (" $2 ")") }'
 else
 	echo "child.sh: $arch: no reward file written; see $log" >&2
 	exit 1

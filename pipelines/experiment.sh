@@ -296,15 +296,22 @@ fi
 mkdir -p "$EXP"
 exec 8>"$EXP/.lock"
 flock -n 8 || die 1 "$EXP is in use by another make experiment (lock $EXP/.lock); wait for it or stop it"
-settings_vars=(STRATEGIES SCHEDULES SEEDS BUDGET SPACE DATA CHILDREN CHILD_N CHILD_F CHILD_EPOCHS
-	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR RANDOM_CELLS TRANSFER_N TRANSFER_F TRANSFER_EPOCHS
-	TRANSFER_STEPS TRANSFER_IMAGES TRANSFER_SEED TRANSFER_FLAGS)
+# the child settings and their defaults: lib/childcfg.c's table, as in search.sh
+child_settings=$("$bin/sample-arch" --list-settings)
+child_vars=()
+while IFS=$'\t' read -r name _ default; do
+	[ -n "${!name:-}" ] || export "$name=$default"
+	child_vars+=("$name")
+done <<<"$child_settings"
+settings_vars=(STRATEGIES SCHEDULES SEEDS BUDGET SPACE DATA CHILDREN "${child_vars[@]}" RANDOM_CELLS
+	TRANSFER_N TRANSFER_F TRANSFER_EPOCHS TRANSFER_STEPS TRANSFER_IMAGES TRANSFER_SEED TRANSFER_FLAGS)
 # the successive-halving settings (make search exports them)
 for v in ETA RUNGS; do [ -z "${!v+x}" ] || settings_vars+=("$v"); done
 want=$(for v in "${settings_vars[@]}"; do printf '%s=%s\n' "$v" "${!v-}"; done)
 settings=$EXP/settings
 if [ -f "$settings" ]; then
-	diff=$(diff <(grep -v '^SOURCE_DATE_EPOCH=' "$settings") <(printf '%s\n' "$want") |
+	# sorted: the order of the lines does not matter
+	diff=$(diff <(grep -v '^SOURCE_DATE_EPOCH=' "$settings" | sort) <(printf '%s\n' "$want" | sort) |
 		sed -n 's/^[<>] \([A-Z_]*\)=.*/\1/p' | sort -u | tr '\n' ' ') || true
 	[ -z "$diff" ] || die 2 "$EXP was started with other settings: ${diff% } (see $settings; use another EXP=)"
 else

@@ -91,9 +91,9 @@ parallel --jobs "$JOBS" --joblog "+$RUN/joblog" --halt now,fail=1 --line-buffer 
 
 # the table: one row per cell
 reward_of() { # REWARD.h5 -> reward (0 for a failed child: the proxy's verdict)
-	"$bin/nas-history" --no-header "$1" | cut -f3
+	"$bin/nas-history" --no-header --fields reward "$1"
 }
-epochs_of() { "$bin/nas-history" --no-header "$1" | cut -f10; }
+epochs_of() { "$bin/nas-history" --no-header --fields epochs "$1"; }
 first=$(head -n 1 "$RUN/jobs.list"); first=$(basename "$first")
 header="cell\thi"
 for ((s = 1; s <= FID_SEEDS; s++)); do header+="\tplain:$(epochs_of "$RUN/plain-s1/${first%.h5}.reward.h5"):s$s"; done
@@ -114,7 +114,7 @@ header+="\tgenotype"
 				if [ -f "$f" ]; then row+="\t$(reward_of "$f")"; else row+="\t-"; fi
 			done
 		done
-		printf '%b\t%s\n' "$row" "$("$bin/nas-history" --no-header "$RUN/hi/$b.reward.h5" | cut -f8)"
+		printf '%b\t%s\n' "$row" "$("$bin/nas-history" --no-header --fields genotype "$RUN/hi/$b.reward.h5")"
 	done
 } | commit "$RUN/fidelity.tsv"
 "$bin/nas-fidelity" --seed "$SEED" "$RUN/fidelity.tsv" | commit "$RUN/fidelity.txt"

@@ -2,7 +2,7 @@
 # report.sh RUN [RUN...] - report.md with plots, the top cells and their
 # diagrams for one or several search runs (make report RUN=... or RUNS="a b").
 #
-# Inputs: each run's history.tsv (bin/nas-history), settings and timing.tsv
+# Inputs: each run's history.tsv (bin/nas-history; columns read by name), settings and timing.tsv
 # (both optional). Outputs, in REPORT_DIR (default: the first run's report/):
 #   report.md       summary of each run, the plots, the top 10 cells
 #   children.png    reward of every child over evaluation order (+ best so far)
@@ -28,6 +28,8 @@ die() { # die STATUS MESSAGE
 	exit "$1"
 }
 
+# the history.tsv columns this report reads (nas-history's default set)
+columns="round index reward accuracy params mult_adds status genotype"
 runs=()
 if [ -n "${RUNS:-}" ]; then
 	read -r -a runs <<<"$RUNS"
@@ -44,13 +46,16 @@ for r in "${runs[@]}"; do
 	[ -d "$r" ] || die 3 "$r: no such run folder"
 	h=$r/history.tsv
 	[ -f "$h" ] || die 3 "$r: no history.tsv (not a search run, or no round finished yet)"
-	header=
-	IFS= read -r header <"$h" || true
-	[ "$header" = $'round\tindex\treward\taccuracy\tparams\tmult_adds\tstatus\tgenotype' ] ||
-		die 3 "$h: not a nas-history table (header 'round index reward accuracy params mult_adds status genotype' expected)"
-	bad=$(awk -F'\t' 'NR > 1 && ((NF != 8 && NF != 10) || $1 !~ /^[0-9]+$/ || $2 !~ /^[0-9]+$/ ||
-		$3 !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) { print NR; exit }' "$h")
-	[ -z "$bad" ] || die 3 "$h: line $bad: expected 8 tab-separated columns with numeric round, index and reward"
+	# columns are picked by name: nas-history may print more of them, in any order
+	missing=$(awk -F'\t' -v need="$columns" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
+		n = split(need, w, " "); for (k = 1; k <= n; k++) if (!(w[k] in c)) m = m " " w[k] }
+		END { print (NR ? m : " " need) }' "$h")
+	[ -z "$missing" ] ||
+		die 3 "$h: not a nas-history table (columns$missing missing from the header)"
+	bad=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; nf = NF; next }
+		NF != nf || $c["round"] !~ /^[0-9]+$/ || $c["index"] !~ /^[0-9]+$/ ||
+		$c["reward"] !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ { print NR; exit }' "$h")
+	[ -z "$bad" ] || die 3 "$h: line $bad: expected as many tab-separated columns as the header, with numeric round, index and reward"
 	[ "$(wc -l <"$h")" -gt 1 ] || die 3 "$h: no child evaluated yet"
 done
 
@@ -80,11 +85,19 @@ gp=$tmp/runs.gp
 	printf 'nruns = %d\n' "${#runs[@]}"
 	printf 'array T[%d]\narray C[%d]\narray R[%d]\n' "${#runs[@]}" "${#runs[@]}" "${#runs[@]}"
 } >"$gp"
+# each run's history.tsv with just the columns read below, in the order of $columns
+i=0
+for r in "${runs[@]}"; do
+	i=$((i + 1))
+	awk -F'\t' -v OFS='\t' -v need="$columns" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
+		n = split(need, w, " ") } { for (k = 1; k <= n; k++) printf "%s%s", $c[w[k]], (k < n ? OFS : "\n") }' \
+		"$r/history.tsv" >"$tmp/history-$i.tsv"
+done
 maxround=0 maxchild=0
 i=0
 for r in "${runs[@]}"; do
 	i=$((i + 1))
-	h=$r/history.tsv
+	h=$tmp/history-$i.tsv
 	# order round reward best_so_far ok
 	awk -F'\t' 'NR > 1 { n++; if (n == 1 || $3 > best) best = $3
 		printf "%d %d %s %s %d\n", n, $1, $3, best, ($7 == "ok") }' "$h" >"$tmp/children-$i.dat"
@@ -113,7 +126,7 @@ i=0
 for r in "${runs[@]}"; do
 	i=$((i + 1))
 	awk -F'\t' -v run="$i" 'NR > 1 && $7 == "ok" {
-		printf "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", run, $1, $2, $3, $4, $5, $6, $8 }' "$r/history.tsv"
+		printf "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", run, $1, $2, $3, $4, $5, $6, $8 }' "$tmp/history-$i.tsv"
 done | sort -t $'\t' -s -k4,4gr -k1,1n -k2,2n -k3,3n | awk 'NR <= 10' >"$tmp/top.tsv"
 
 # cell diagrams of the top 3
@@ -144,7 +157,7 @@ human() { # 1234567 -> 1.23M
 		i=$((i + 1))
 		read -r nrounds nchild nfail best < <(awk -F'\t' 'NR > 1 { n++; if (!($1 in seen)) { seen[$1]; k++ }
 			if ($7 != "ok") f++; if (n == 1 || $3 > b) b = $3 }
-			END { printf "%d %d %d %.4f\n", k, n, f, b }' "$r/history.tsv")
+			END { printf "%d %d %d %.4f\n", k, n, f, b }' "$tmp/history-$i.tsv")
 		lastmean=$(awk 'END { printf "%.4f", $2 }' "$tmp/rounds-$i.dat")
 		ttime=-
 		if [ -f "$r/timing.tsv" ]; then

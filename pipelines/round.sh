@@ -18,8 +18,13 @@ commit() { local tmp; tmp=$(dirname "$1")/.$(basename "$1").tmp.$$; cat >"$tmp";
 
 policy_in() { if [ "$r" -eq 0 ]; then echo "$RUN/policy-init.h5"; else echo "$prev/policy.h5"; fi; }
 
-child_flags=(--cells "$CHILD_N" --filters "$CHILD_F" --epochs "$CHILD_EPOCHS" --batch "$CHILD_BATCH"
-	--lr "$CHILD_LR" --data "$DATA" --train-images "$CHILD_TRAIN_IMAGES")
+# the child settings (lib/childcfg.c's table): run setting name, flag, default
+# (an assignment, so that set -e stops the round if sample-arch fails)
+settings_list=$("$bin/sample-arch" --list-settings)
+child_flags=(--data "$DATA")
+while IFS=$'\t' read -r name flag _; do
+	child_flags+=(--"$flag" "${!name}")
+done <<<"$settings_list"
 [ "${SCHEDULE:-none}" = sha ] && child_flags+=(--rungs "$RUNGS" --eta "$ETA")
 
 # run_children LIST [RUNG]: every genotype of LIST trained and scored (child.sh)
@@ -76,26 +81,32 @@ rung_list() {
 	n=$(wc -l <"$prev")
 	keep=$(( (n + ETA - 1) / ETA ))
 	while read -r a; do
-		"$bin/nas-history" --no-header "${a%.h5}.r$((k - 1)).reward.h5" |
-			awk -F'\t' -v a="$a" '$7 == "ok" { printf "%s\t%s\t%s\n", $3, $2, a }'
+		"$bin/nas-history" --no-header --fields status,reward,index "${a%.h5}.r$((k - 1)).reward.h5" |
+			awk -F'\t' -v a="$a" '$1 == "ok" { printf "%s\t%s\t%s\n", $2, $3, a }'
 	done <"$prev" | sort -t$'\t' -k1,1gr -k2,2n | head -n "$keep" | sort -t$'\t' -k2,2n | cut -f3
 }
+
+# what the strategy needs (lib/strategy.c's table): a policy, the history
+strategy_row=$("$bin/sample-arch" --list-strategies | awk -F'\t' -v s="$STRATEGY" '$1 == s')
+IFS=$'\t' read -r _ needs_policy needs_history <<<"$strategy_row"
+[ -n "$needs_policy" ] || { echo "round.sh: unknown strategy '$STRATEGY'" >&2; exit 2; }
 
 case $step in
 sample)
 	args=(--quiet --round "$r" --count "$CHILDREN" --out "$dir" --space "$SPACE" --strategy "$STRATEGY")
-	case $STRATEGY in
-	ppo | reinforce)
+	if [ "$needs_policy" = 1 ]; then
+		# round 0 makes the policy from the seed; later rounds sample the updated one
 		if [ "$r" -eq 0 ]; then
 			args+=(--seed "$SEED" --save-policy "$RUN/policy-init.h5")
 		else
 			args+=(--policy "$(policy_in)")
-		fi ;;
-	random) args+=(--seed "$SEED") ;;
-	evolution)
+		fi
+	else
 		args+=(--seed "$SEED")
-		for ((k = 0; k < r; k++)); do args+=(--history "$RUN/round-$(printf %03d $k)"); done ;;
-	esac
+	fi
+	if [ "$needs_history" = 1 ]; then
+		for ((k = 0; k < r; k++)); do args+=(--history "$RUN/round-$(printf %03d $k)"); done
+	fi
 	[ "$SPACE" = nb201 ] || args+=("${child_flags[@]}")
 	"$bin/sample-arch" "${args[@]}" >/dev/null
 	ls "$dir"/arch_[0-9]*.h5 | grep -E '/arch_[0-9]+\.h5$' | sort | commit "$dir/archs.list"
@@ -125,12 +136,11 @@ final)
 	date -u +%FT%TZ | commit "$dir/rewards.done"
 	;;
 update)
-	case $STRATEGY in
-	ppo | reinforce)
+	if [ "$needs_policy" = 1 ]; then
 		"$bin/update-policy" --quiet --policy "$(policy_in)" -o "$dir/policy.h5" --algo "$STRATEGY" "$dir" \
 			>"$dir/update.txt"
-		cat "$dir/policy.h5" | commit "$RUN/policy.h5" ;;
-	esac
+		cat "$dir/policy.h5" | commit "$RUN/policy.h5"
+	fi
 	# one reward per listed child (a successive-halving child's rung rewards
 	# ARCH.rK.reward.h5 are not children)
 	mapfile -t rewards < <(for d in "$RUN"/round-[0-9]*[0-9]; do

@@ -25,12 +25,10 @@ STRATEGY ?= ppo
 SPACE ?= nasnet
 SEED ?= 1
 DATA ?= data/fashion-mnist.h5
-CHILD_N ?= 1
-CHILD_F ?= 8
-CHILD_EPOCHS ?= 1
-CHILD_TRAIN_IMAGES ?= 5000
-CHILD_BATCH ?= 64
-CHILD_LR ?= 0.05
+# The child settings (CHILD_N, CHILD_F, ...), their flags and defaults are one
+# table in lib/childcfg.c: `bin/sample-arch --list-settings` prints them, and
+# search.sh fills in the defaults. Set on the command line or in the
+# environment, they reach search.sh without an export here.
 # successive halving inside a round (SCHEDULE=sha): rung 0 trains every child
 # for CHILD_EPOCHS / ETA^(RUNGS-1), each next rung continues the best 1/ETA
 # of the previous one ETA times longer; the top rung ends at CHILD_EPOCHS
@@ -43,12 +41,10 @@ SSH_TRANSFER ?= 0
 BUDGET ?=
 
 # Settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
-# and LAUNCH may change between calls).
-SEARCH_SETTINGS := STRATEGY SPACE SEED DATA CHILDREN CHILD_N CHILD_F CHILD_EPOCHS \
-	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SCHEDULE ETA RUNGS BUDGET
+# and LAUNCH may change between calls); search.sh adds the child settings.
+SEARCH_SETTINGS := STRATEGY SPACE SEED DATA CHILDREN SCHEDULE ETA RUNGS BUDGET
 
-export RUN ROUNDS CHILDREN JOBS STRATEGY SPACE SEED DATA CHILD_N CHILD_F CHILD_EPOCHS \
-	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SSHLOGINFILE SSH_TRANSFER LAUNCH \
+export RUN ROUNDS CHILDREN JOBS STRATEGY SPACE SEED DATA SSHLOGINFILE SSH_TRANSFER LAUNCH \
 	SCHEDULE ETA RUNGS BUDGET SEARCH_SETTINGS
 
 .PHONY: search status report

@@ -23,9 +23,12 @@ case $ROUNDS$CHILDREN$JOBS in *[!0-9]*)
 esac
 [ "$ROUNDS" -ge 1 ] && [ "$CHILDREN" -ge 1 ] && [ "$JOBS" -ge 1 ] ||
 	{ echo "search: ROUNDS, CHILDREN and JOBS must be at least 1" >&2; exit 2; }
-case $STRATEGY in ppo | reinforce | random | evolution) ;; *)
-	echo "search: STRATEGY='$STRATEGY': expected ppo, reinforce, random or evolution" >&2; exit 2 ;;
-esac
+# the strategies are one table in lib/strategy.c: name, needs a policy, needs the history
+strategies=$("${NASNET_BIN:-bin}/sample-arch" --list-strategies)
+grep -q "^$STRATEGY	" <<<"$strategies" || {
+	echo "search: STRATEGY='$STRATEGY': expected one of $(cut -f1 <<<"$strategies" | paste -sd' ')" >&2
+	exit 2
+}
 case $SCHEDULE in none | sha) ;; *)
 	echo "search: SCHEDULE='$SCHEDULE': expected none or sha" >&2; exit 2 ;;
 esac
@@ -56,10 +59,20 @@ if ! flock -n 9; then
 	exit 1
 fi
 
+# settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
+# and LAUNCH may change between calls); the child settings and their defaults
+# come from the table in lib/childcfg.c
+run_settings=$SEARCH_SETTINGS
+child_settings=$("${NASNET_BIN:-bin}/sample-arch" --list-settings)
+while IFS=$'\t' read -r name _ default; do
+	[ -n "${!name:-}" ] || export "$name=$default"
+	run_settings+=" $name"
+done <<<"$child_settings"
 settings=$RUN/settings
-want=$(for v in $SEARCH_SETTINGS; do printf '%s=%s\n' "$v" "${!v}"; done)
+want=$(for v in $run_settings; do printf '%s=%s\n' "$v" "${!v}"; done)
 if [ -f "$settings" ]; then
-	diff=$(diff <(grep -v '^SOURCE_DATE_EPOCH=' "$settings") <(printf '%s\n' "$want") |
+	# sorted: the order of the lines does not matter
+	diff=$(diff <(grep -v '^SOURCE_DATE_EPOCH=' "$settings" | sort) <(printf '%s\n' "$want" | sort) |
 		sed -n 's/^> \([A-Z_]*\)=\(.*\)/\1/p' | tr '\n' ' ') || true
 	if [ -n "$diff" ]; then
 		echo "search: $RUN was started with other settings: $diff(see $settings; use another RUN=)" >&2

@@ -10,8 +10,11 @@ rounds_target=${ROUNDS:-?}
 done_rounds=$(ls -d "$run"/round-[0-9][0-9][0-9] 2>/dev/null | while read -r d; do [ -f "$d/done" ] && echo x; done | wc -l)
 cur=$(ls -d "$run"/round-[0-9][0-9][0-9] 2>/dev/null | tail -1)
 best=- mean=- evaluated=0
+# awk prelude: c["name"] is the column of that name in the header (nas-history's)
+cols='NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i } '
 if [ -f "$run/history.tsv" ]; then
-	read -r evaluated best < <(awk -F'\t' 'NR > 1 { n++; if ($3 > b) b = $3 } END { printf "%d %.4f\n", n, b }' "$run/history.tsv")
+	read -r evaluated best < <(awk -F'\t' "$cols"'NR > 1 { n++; if ($c["reward"] > b) b = $c["reward"] }
+		END { printf "%d %.4f\n", n, b }' "$run/history.tsv")
 fi
 eta=?
 if [ -f "$run/timing.tsv" ] && [ "$done_rounds" -gt 0 ] && [ "$rounds_target" != "?" ]; then
@@ -38,7 +41,8 @@ fi
 echo "evaluated:  $evaluated children, best reward $best"
 if [ -f "$run/history.tsv" ] && [ "$evaluated" -gt 0 ]; then
 	echo "top 3:"
-	tail -n +2 "$run/history.tsv" | sort -t$'\t' -k3,3gr | head -3 |
-		awk -F'\t' '{ printf "  round %s child %s reward %s params %s  %s\n", $1, $2, $3, $5, substr($8, 1, 90) }'
+	awk -F'\t' "$cols"'NR > 1 { printf "%s\t%s\t%s\t%s\t%s\n", $c["reward"], $c["round"], $c["index"],
+		$c["params"], $c["genotype"] }' "$run/history.tsv" | sort -t$'\t' -k1,1gr | head -3 |
+		awk -F'\t' '{ printf "  round %s child %s reward %s params %s  %s\n", $2, $3, $1, $4, substr($5, 1, 90) }'
 fi
 if flock -n "$run/.lock" true 2>/dev/null; then echo "state:      idle (resume with the same make search command)"; else echo "state:      running"; fi

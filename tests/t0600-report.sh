@@ -105,6 +105,15 @@ report $? "comparison plots written to REPORT_DIR"
 grep -qF "| \`$tmp/rnd\` | random |" "$tmp/cmp/report.md" && grep -qF "| \`$tmp/ppo\` | ppo |" "$tmp/cmp/report.md"
 report $? "comparison report summarises both runs"
 
+# columns are read by name: a table with one more column, placed in the middle, reports the same
+mkdir -p "$tmp/wide"
+cp "$tmp/ppo/settings" "$tmp/ppo/timing.tsv" "$tmp/wide/"
+awk -F'\t' -v OFS='\t' '{ $3 = (NR == 1 ? "rung" : 0) OFS $3; print }' "$tmp/ppo/history.tsv" >"$tmp/wide/history.tsv"
+expect 0 "report on a table with an extra column" bash pipelines/report.sh "$tmp/wide"
+cmp -s <(grep '^| [0-9]* | `' "$md" | sed "s|$tmp/ppo|RUN|") \
+	<(grep '^| [0-9]* | `' "$tmp/wide/report/report.md" | sed "s|$tmp/wide|RUN|")
+report $? "the extra column changes nothing in the top table"
+
 # failures
 mkdir -p "$tmp/empty"
 expect 3 "report on a folder without history.tsv" bash pipelines/report.sh "$tmp/empty"

@@ -84,8 +84,11 @@ EOS
 chmod +x "$tmp/launch"
 search JOBS=2 RUN="$tmp/failrun" LAUNCH="$tmp/launch" >"$tmp/fail.out" 2>&1; rc=$?
 t "a search with a crashing child completes" '[ $rc = 0 ]' || sed 's/^/# /' "$tmp/fail.out"
+# column NAME of a nas-history table, picked by name
+col() { awk -F'\t' -v k="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == k) c = i; next } { print $c }' "$2"; }
+h=$tmp/failrun/history.tsv
 t "the crash is in history.tsv as failed with its reason" \
-	'awk -F"\t" "\$1 == 0 && \$2 == 1" "$tmp/failrun/history.tsv" | grep -q "failed: train-child killed by signal 11"'
+	'paste <(col round "$h") <(col index "$h") <(col status "$h") | grep -q "^0	1	failed: train-child killed by signal 11"'
 
 # most children failing stops the search with a message naming a log
 printf '#!/bin/sh\nexit 1\n' >"$tmp/fakebin/train-child"

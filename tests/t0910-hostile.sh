@@ -126,6 +126,8 @@ def many_blocks(f):
     del f["/normal/concat"]
     f.create_dataset("/normal/concat", shape=(10**9,), dtype="<i4", chunks=(1024,))
 geno("g-hugeconcat.h5", many_blocks)
+# the genotype file of net.h5 (filters 2): score refuses weights of another network
+geno("g-net.h5", lambda f: f["config"].attrs.modify("filters", 2))
 
 # NaN and Inf in a network file's weights and BN statistics
 def net(name, group, value):
@@ -229,7 +231,7 @@ for f in net-nan net-inf net-bn-inf; do
 		"$f\.h5: dataset '$dset' holds a non-finite value" "$B/nas-check" -q "$H/$f.h5"
 done
 refused "score refuses weights holding NaN" "net-nan\.h5: dataset '.*' holds a non-finite" \
-	"$B/score" -q --weights "$H/net-nan.h5" --data "$H/d.h5" -o "$tmp/out/s.h5" "$H/g.h5"
+	"$B/score" -q --weights "$H/net-nan.h5" --data "$H/d.h5" -o "$tmp/out/s.h5" "$H/g-net.h5"
 for f in nan inf big acc; do
 	refused "reward file with a $f reward/accuracy" "$f\.reward\.h5: (reward|accuracy) is" \
 		"$B/nas-check" -q "$H/r0/$f.reward.h5"

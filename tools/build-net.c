@@ -16,21 +16,15 @@
 #include "netfile.h"
 #include "rng.h"
 
-enum {
-	OPT_GENOTYPE = OPT_TOOL_BASE, OPT_STEM, OPT_CELLS, OPT_FILTERS, OPT_PENULT, OPT_INPUT,
-	OPT_CLASSES, OPT_AUX
-};
+enum { OPT_GENOTYPE = OPT_TOOL_BASE, OPT_PENULT, OPT_INPUT, OPT_CHILD };
 
-static const struct option long_opts[] = {
+/* the tool's own options; the child settings' flags (--stem, --cells,
+ * --filters, --classes, --aux, ...) are added from lib/childcfg.c */
+static const struct option tool_opts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "genotype", required_argument, NULL, OPT_GENOTYPE },
-	{ "stem", required_argument, NULL, OPT_STEM },
-	{ "cells", required_argument, NULL, OPT_CELLS },
-	{ "filters", required_argument, NULL, OPT_FILTERS },
 	{ "penultimate", required_argument, NULL, OPT_PENULT },
 	{ "input", required_argument, NULL, OPT_INPUT },
-	{ "classes", required_argument, NULL, OPT_CLASSES },
-	{ "aux", no_argument, NULL, OPT_AUX },
 	{ "output", required_argument, NULL, 'o' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -55,18 +49,10 @@ static void usage(FILE *f)
 		"  --classes K       number of classes (default 10)\n"
 		"  --aux             add the auxiliary head (not counted in params/mult_adds)\n"
 		"  -o, --output F    write the network file F (weights from --seed)\n"
-		CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT
+		"Every child setting (recorded in the network file), with its range:\n");
+	child_config_flags_help(f);
+	fprintf(f, CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT
 		"  An unreadable or invalid genotype gives exit status 3.\n");
-}
-
-static int parse_int(const char *s, long lo, long hi, int *out, const char *flag)
-{
-	long v;
-
-	if (parse_long(s, lo, hi, &v) < 0)
-		return error("%s: '%s' is not an integer in [%ld, %ld]", flag, s, lo, hi);
-	*out = (int)v;
-	return 0;
 }
 
 /* channels of the last cell per filter (the network's channels are linear in F) */
@@ -112,27 +98,35 @@ int main(int argc, char **argv)
 	struct cli c;
 	struct genofile gf;
 	struct macro_config *m = &gf.cfg.macro;
-	const char *geno_arg = "nasnet-a", *out = NULL, *stem = NULL, *input = NULL;
-	const char *cells = NULL, *filters = NULL, *penult = NULL, *classes = NULL;
-	int opt, rc, aux = 0, dims[3];
+	const char *geno_arg = "nasnet-a", *out = NULL, *input = NULL, *penult = NULL;
+	int opt, rc, dims[3], nset = 0, filters = 0;
 	char text[GENOTYPE_TEXT_MAX];
 	struct net *n;
 	struct rng init;
+	struct option long_opts[CHILD_CONFIG_MAX_OPTS];
+	/* child flags are applied over the genotype file's configuration, in order */
+	const char *set_name[256], *set_arg[256];
 
 	cli_init(&c, argc, argv, "build-net");
+	if (child_config_longopts(long_opts, CHILD_CONFIG_MAX_OPTS, tool_opts, OPT_CHILD) < 0)
+		return EXIT_FAIL;
 	while ((opt = cli_next_option(&c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
 		case CLI_EXIT:
 			return rc;
 		case OPT_GENOTYPE: geno_arg = optarg; break;
-		case OPT_STEM: stem = optarg; break;
-		case OPT_CELLS: cells = optarg; break;
-		case OPT_FILTERS: filters = optarg; break;
 		case OPT_PENULT: penult = optarg; break;
 		case OPT_INPUT: input = optarg; break;
-		case OPT_CLASSES: classes = optarg; break;
-		case OPT_AUX: aux = 1; break;
 		case 'o': out = optarg; break;
+		case OPT_CHILD:
+			if (nset == 256) {
+				error("more than 256 child settings given");
+				return EXIT_USAGE;
+			}
+			set_name[nset] = long_opts[c.longindex].name;
+			filters |= !strcmp(set_name[nset], "filters");
+			set_arg[nset++] = optarg ? optarg : "";
+			break;
 		}
 	}
 	if (optind < argc) {
@@ -158,20 +152,9 @@ int main(int argc, char **argv)
 	}
 	if (genotype_validate(&gf.geno, geno_arg) < 0)
 		return EXIT_BADINPUT;
-	if (stem) {
-		if (!strcmp(stem, "cifar"))
-			m->stem = STEM_CIFAR;
-		else if (!strcmp(stem, "imagenet"))
-			m->stem = STEM_IMAGENET;
-		else {
-			error("--stem: '%s' is neither cifar nor imagenet", stem);
+	for (int i = 0; i < nset; i++)
+		if (child_config_set(&gf.cfg, set_name[i], set_arg[i]) < 0)
 			return EXIT_USAGE;
-		}
-	}
-	if ((cells && parse_int(cells, 1, 64, &m->cells, "--cells") < 0) ||
-	    (filters && parse_int(filters, 1, 4096, &m->filters, "--filters") < 0) ||
-	    (classes && parse_int(classes, 2, 100000, &m->classes, "--classes") < 0))
-		return EXIT_USAGE;
 	if (input) {
 		if (parse_dims(input, dims, 3) != 3 || dims[0] < 1 || dims[1] < 1 || dims[2] < 1) {
 			error("--input: '%s' is not CxHxW", input);
@@ -181,13 +164,16 @@ int main(int argc, char **argv)
 		m->in_h = dims[1];
 		m->in_w = dims[2];
 	}
-	if (aux)
-		m->aux = 1;
 	if (penult) {
 		int P, per;
 
-		if (parse_int(penult, 1, 1 << 20, &P, "--penultimate") < 0)
+		long v;
+
+		if (parse_long(penult, 1, 1 << 20, &v) < 0) {
+			error("--penultimate: '%s' is not an integer in [1, %d]", penult, 1 << 20);
 			return EXIT_USAGE;
+		}
+		P = (int)v;
 		per = channels_per_filter(&gf.geno, m);
 		if (per <= 0)
 			return EXIT_FAIL;

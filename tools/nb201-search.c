@@ -12,10 +12,11 @@
 
 #include "cli.h"
 #include "nb201.h"
+#include "strategy.h"
 
 enum {
 	OPT_STRATEGY = OPT_TOOL_BASE, OPT_SEEDS, OPT_BUDGET, OPT_BATCH, OPT_TABLE, OPT_CURVE,
-	OPT_PCFG, OPT_POP, OPT_TOUR,
+	OPT_PCFG, OPT_POP, OPT_TOUR, OPT_LIST_STRATEGIES,
 };
 
 static const struct option long_opts[] = {
@@ -29,13 +30,17 @@ static const struct option long_opts[] = {
 	POLICY_FLAG_OPTS(OPT_PCFG),
 	{ "population", required_argument, NULL, OPT_POP },
 	{ "tournament", required_argument, NULL, OPT_TOUR },
+	{ "list-strategies", no_argument, NULL, OPT_LIST_STRATEGIES },
 	{ NULL, 0, NULL, 0 },
 };
 
 static void usage(FILE *f)
 {
+	char names[STRATEGY_NAMES_MAX];
+
 	fprintf(f,
-		"usage: nb201-search --strategy ppo|reinforce|random|evolution [options]\n"
+		"usage: nb201-search --strategy S [options]\n"
+		"S is one of: %s (lib/strategy.c)\n"
 		"Run --seeds whole searches on the NAS-Bench-201 CIFAR-10 12-epoch table and print\n"
 		"one line: strategy, mean and sd of the test accuracy (%%) of the best cell by\n"
 		"validation after --budget cells, the standard error, and the run time.\n"
@@ -51,7 +56,9 @@ static void usage(FILE *f)
 		"--hidden 32 and --policy-lr 0.02 (the other defaults are the paper's).\n"
 		POLICY_FLAGS_HELP
 		"Evolution: --population P (default 20) --tournament S (default 5)\n"
-		CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
+		"  --list-strategies   print the strategies (name, needs a policy, needs the\n"
+		"                      history; tab-separated) and exit\n"
+		CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT, strategy_names(names, sizeof names));
 }
 
 static int opt_int(const char *name, const char *arg, long lo, long hi, int *v)
@@ -72,10 +79,11 @@ int main(int argc, char **argv)
 	const char *table = NULL, *curve = NULL;
 	double *cv, *ct, *sum_v, *sum_t, *sq_t, mean, sd, start;
 	int opt, rc, seeds = 100, bad = 0;
+	char names[STRATEGY_NAMES_MAX];
 
 	cli_init(&cli, argc, argv, "nb201-search");
 	memset(&sc, 0, sizeof(sc));
-	sc.strategy = -1;
+	sc.strategy = NULL;
 	sc.budget = 100;
 	sc.batch = 10;
 	policy_config_default(&sc.policy);
@@ -87,11 +95,14 @@ int main(int argc, char **argv)
 		case CLI_EXIT:
 			return rc;
 		case OPT_STRATEGY:
-			sc.strategy = strategy_lookup(optarg);
-			if (sc.strategy < 0)
-				bad = error("unknown --strategy '%s' (ppo, reinforce, random, evolution)",
-					    optarg);
+			sc.strategy = strategy_get(optarg);
+			if (!sc.strategy)
+				bad = error("unknown --strategy '%s' (%s)", optarg,
+					    strategy_names(names, sizeof names));
 			break;
+		case OPT_LIST_STRATEGIES:
+			strategy_print_list(stdout);
+			return cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
 		case OPT_SEEDS: bad |= opt_int("seeds", optarg, 1, 1000000, &seeds); break;
 		case OPT_BUDGET: bad |= opt_int("budget", optarg, 1, NB201_CELLS, &sc.budget); break;
 		case OPT_BATCH: bad |= opt_int("batch", optarg, 1, 100000, &sc.batch); break;
@@ -110,8 +121,8 @@ int main(int argc, char **argv)
 		error("unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (sc.strategy < 0) {
-		error("--strategy is required (ppo, reinforce, random, evolution)");
+	if (!sc.strategy) {
+		error("--strategy is required (%s)", strategy_names(names, sizeof names));
 		return EXIT_USAGE;
 	}
 	if (policy_config_check(&sc.policy) < 0)
@@ -143,7 +154,7 @@ int main(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 		fprintf(f, "# %s: %d seeds, budget %d, batch %d\n# cells\tbest_test\tbest_valid\tsd_test\n",
-			strategy_name(sc.strategy), seeds, sc.budget, sc.batch);
+			sc.strategy->name, seeds, sc.budget, sc.batch);
 		for (int i = 0; i < sc.budget; i++) {
 			double m = sum_t[i] / seeds, var = sq_t[i] / seeds - m * m;
 
@@ -159,7 +170,7 @@ int main(int argc, char **argv)
 	sd = sq_t[sc.budget - 1] / seeds - mean * mean;
 	sd = sqrt(sd > 0 ? sd * seeds / (seeds > 1 ? seeds - 1 : 1) : 0);
 	printf("%-10s test %.2f +- %.2f %% (se %.3f, %d seeds, %d cells, batch %d, %.1f s)\n",
-	       strategy_name(sc.strategy), mean, sd, sd / sqrt(seeds), seeds, sc.budget, sc.batch,
+	       sc.strategy->name, mean, sd, sd / sqrt(seeds), seeds, sc.budget, sc.batch,
 	       now_seconds() - start);
 	free(t);
 	free(cv);

@@ -1,8 +1,9 @@
 /*
  * sample-arch - write K genotype files for one search round: sampled from a
  * policy (ppo, reinforce), uniformly (random) or by regularized evolution
- * over the evaluated history. Child i of round R draws from
- * rng_stream(seed, R, i, RNG_SAMPLE), so any child can be re-made alone.
+ * over the evaluated history (lib/strategy.c). Child i of round R draws from
+ * rng_stream(seed, R, i, RNG_SAMPLE), so any child can be re-made alone. The
+ * tool sets up the strategy's state; lib/sample.c writes the round.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -19,15 +20,17 @@
 #include "history.h"
 #include "policy.h"
 #include "space.h"
+#include "sample.h"
+#include "strategy.h"
 
 enum {
 	OPT_COUNT = OPT_TOOL_BASE, OPT_OUT, OPT_ROUND, OPT_POLICY, OPT_SPACE, OPT_STRATEGY,
-	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CELLS, OPT_FILTERS,
-	OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_LR, OPT_DATA, OPT_TRAIN_IMAGES, OPT_CONFIG_FROM,
-	OPT_RUNGS, OPT_ETA, OPT_TRAIN_SEED,
+	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CHILD, OPT_CONFIG_FROM,
+	OPT_LIST_SETTINGS, OPT_TRAIN_SEED, OPT_LIST_STRATEGIES,
 };
 
-static const struct option long_opts[] = {
+/* the tool's own options; the child settings' flags are added from lib/childcfg.c */
+static const struct option tool_opts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "out", required_argument, NULL, OPT_OUT },
@@ -40,18 +43,10 @@ static const struct option long_opts[] = {
 	{ "population", required_argument, NULL, OPT_POP },
 	{ "tournament", required_argument, NULL, OPT_TOUR },
 	POLICY_FLAG_OPTS(OPT_PCFG),
-	{ "cells", required_argument, NULL, OPT_CELLS },
-	{ "filters", required_argument, NULL, OPT_FILTERS },
-	{ "epochs", required_argument, NULL, OPT_EPOCHS },
-	{ "steps", required_argument, NULL, OPT_STEPS },
-	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "lr", required_argument, NULL, OPT_LR },
-	{ "data", required_argument, NULL, OPT_DATA },
-	{ "train-images", required_argument, NULL, OPT_TRAIN_IMAGES },
 	{ "config-from", required_argument, NULL, OPT_CONFIG_FROM },
-	{ "rungs", required_argument, NULL, OPT_RUNGS },
-	{ "eta", required_argument, NULL, OPT_ETA },
 	{ "train-seed", required_argument, NULL, OPT_TRAIN_SEED },
+	{ "list-settings", no_argument, NULL, OPT_LIST_SETTINGS },
+	{ "list-strategies", no_argument, NULL, OPT_LIST_STRATEGIES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -64,7 +59,7 @@ static void usage(FILE *f)
 		"ppo/reinforce, its sampling record (actions, log-probs, policy hash). Prints\n"
 		"one line per file: path, then the genotype text (or nb201 cell string).\n"
 		"Child i of round R draws from the stream (seed, R, i): deterministic.\n"
-		"  --strategy S        ppo (default), reinforce, random, evolution\n"
+		"  --strategy S        ppo (default), or another of --list-strategies\n"
 		"  --policy FILE       sample from this policy (ppo, reinforce); the seed is the\n"
 		"                      policy's unless --seed is given. Without it a fresh policy\n"
 		"                      is made from --seed and --space\n"
@@ -75,15 +70,19 @@ static void usage(FILE *f)
 		"  --population P      evolution population (default 20)\n"
 		"  --tournament S      evolution tournament size (default 5)\n"
 		"Child configuration (defaults: lib/childcfg.c), written into every file:\n"
-		"  --config-from FILE  copy the configuration of a genotype file first\n"
-		"  --cells N --filters F --epochs E --steps S --batch B --lr X --data FILE\n"
-		"  --train-images N\n"
-		"  --rungs R --eta E      successive-halving rung plan of the children (default 1: plain;\n"
-		"                         rung k trains to ceil(budget / E^(R-1-k)) steps)\n"
-		"  --train-seed N         train every child with seed N (default: a seed per child\n"
-		"                         derived from --seed, round and index)\n"
+		"  --config-from FILE  copy the configuration of a genotype file first\n");
+	child_config_flags_help(f);
+	fprintf(f,
+		"  --rungs R --eta E is the successive-halving rung plan (default 1: plain;\n"
+		"  rung k trains to ceil(budget / E^(R-1-k)) steps)\n"
+		"  --train-seed N      train every child with seed N (default: a seed per child\n"
+		"                      derived from --seed, round and index)\n"
 		"  The input shape and number of classes come from the dataset file.\n"
 		"  The child's training seed is drawn from the stream (seed, R, i, init).\n"
+		"  --list-settings     print the child settings of a search run (make search\n"
+		"                      NAME=...): name, flag, default; tab-separated; exit\n"
+		"  --list-strategies   print the strategies (lib/strategy.c): name, needs a\n"
+		"                      policy, needs the history (0/1); tab-separated; exit\n"
 		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
 }
 
@@ -107,17 +106,23 @@ int main(int argc, char **argv)
 	struct evaluated *hist = NULL;
 	struct evo_member *members = NULL;
 	const char *policy_path = NULL, *out = NULL, *space_name = NULL, *save_policy = NULL;
-	char **history_args = NULL, path[4096], text[4096];
+	char **history_args = NULL;
 	long count = -1, round = -1, train_seed = -1, v;
-	int opt, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl = 0, rc = EXIT_FAIL;
+	int opt, nhist_args = 0, nhist = 0, rl = 0, rc = EXIT_FAIL;
+	const struct strategy *strategy = strategy_get("ppo");
+	struct strategy_state sst;
+	struct sample_round sr;
+	char names[STRATEGY_NAMES_MAX];
 	uint64_t seed;
 	struct stat st;
-	double dv;
+	struct option long_opts[CHILD_CONFIG_MAX_OPTS];
 
 	/* every exit after this goes through out: (no leak on an error path) */
 	memset(&pol, 0, sizeof(pol));
 	memset(&tr, 0, sizeof(tr));
 	cli_init(&cli, argc, argv, "sample-arch");
+	if (child_config_longopts(long_opts, CHILD_CONFIG_MAX_OPTS, tool_opts, OPT_CHILD) < 0)
+		goto out;
 	policy_config_default(&pc);
 	evolution_config_default(&ec);
 	child_config_default(&cfg);
@@ -136,10 +141,10 @@ int main(int argc, char **argv)
 		case OPT_SAVE_POLICY: save_policy = optarg; break;
 		case OPT_HISTORY: history_args[nhist_args++] = optarg; break;
 		case OPT_STRATEGY:
-			strategy = strategy_lookup(optarg);
-			if (strategy < 0)
-				bad = error("unknown --strategy '%s' (ppo, reinforce, random, evolution)",
-					    optarg);
+			strategy = strategy_get(optarg);
+			if (!strategy)
+				bad = error("unknown --strategy '%s' (%s)", optarg,
+					    strategy_names(names, sizeof names));
 			break;
 		case OPT_POP:
 			bad = num("population", optarg, 1, 1000000, &v);
@@ -150,53 +155,21 @@ int main(int argc, char **argv)
 			ec.tournament = (int)v;
 			break;
 		case OPT_PCFG: bad = policy_config_set(&pc, long_opts[cli.longindex].name, optarg); break;
-		case OPT_CELLS:
-			bad = num("cells", optarg, 1, 64, &v);
-			cfg.macro.cells = (int)v;
-			break;
-		case OPT_FILTERS:
-			bad = num("filters", optarg, 1, 8192, &v);
-			cfg.macro.filters = (int)v;
-			break;
-		case OPT_EPOCHS:
-			bad = num("epochs", optarg, 0, 1000000, &v);
-			cfg.train.epochs = (int)v;
-			break;
-		case OPT_STEPS:
-			bad = num("steps", optarg, 0, LONG_MAX, &v);
-			cfg.train.steps = v;
-			break;
-		case OPT_BATCH:
-			bad = num("batch", optarg, 1, 1 << 20, &v);
-			cfg.train.batch = (int)v;
-			break;
-		case OPT_RUNGS:
-			bad = num("rungs", optarg, 1, 16, &v);
-			cfg.train.rungs = (int)v;
-			break;
-		case OPT_ETA:
-			bad = num("eta", optarg, 2, 1000, &v);
-			cfg.train.eta = (int)v;
-			break;
 		case OPT_TRAIN_SEED:
 			bad = num("train-seed", optarg, 0, LONG_MAX, &v);
 			train_seed = v;
 			break;
-		case OPT_TRAIN_IMAGES:
-			bad = num("train-images", optarg, 0, LONG_MAX, &v);
-			cfg.train.train_images = v;
+		case OPT_CHILD:
+			bad = child_config_set(&cfg, long_opts[cli.longindex].name, optarg);
 			break;
-		case OPT_LR:
-			if (parse_double(optarg, 0, 1e12, &dv) < 0)
-				bad = error("invalid --lr '%s'", optarg);
-			cfg.train.lr = dv;
-			break;
-		case OPT_DATA:
-			if (strlen(optarg) >= sizeof(cfg.train.data))
-				bad = error("--data path too long");
-			else
-				snprintf(cfg.train.data, sizeof(cfg.train.data), "%s", optarg);
-			break;
+		case OPT_LIST_SETTINGS:
+			child_config_print_run_settings(stdout);
+			rc = EXIT_OK;
+			goto out;
+		case OPT_LIST_STRATEGIES:
+			strategy_print_list(stdout);
+			rc = EXIT_OK;
+			goto out;
 		case OPT_CONFIG_FROM: {
 			struct genofile g;
 
@@ -234,14 +207,14 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	rl = strategy == STRATEGY_PPO || strategy == STRATEGY_REINFORCE;
+	rl = strategy->needs_policy;
 	if (policy_path && !rl) {
-		error("--policy is for --strategy ppo or reinforce");
+		error("--policy is for a strategy with a policy, not %s", strategy->name);
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (nhist_args && strategy != STRATEGY_EVOLUTION) {
-		error("--history is for --strategy evolution");
+	if (nhist_args && !strategy->needs_history) {
+		error("--history is for a strategy that reads it, not %s", strategy->name);
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -278,76 +251,27 @@ int main(int argc, char **argv)
 	cli_provenance(&cli, &prov);
 	if (save_policy && (!rl || policy_write(&pol, save_policy, &prov) < 0)) {
 		if (!rl)
-			error("--save-policy is for --strategy ppo or reinforce");
+			error("--save-policy is for a strategy with a policy, not %s", strategy->name);
 		rc = rl ? EXIT_FAIL : EXIT_USAGE;
 		goto out;
 	}
-	if (strategy == STRATEGY_EVOLUTION) {
+	if (strategy->needs_history) {
 		if (history_load(&sp, history_args, nhist_args, &hist, &nhist) < 0) {
 			rc = EXIT_BADINPUT;
 			goto out;
 		}
-		members = xcalloc((size_t)(nhist ? nhist : 1), sizeof(*members));
-		for (int i = 0; i < nhist; i++) {
-			memcpy(members[i].a, hist[i].a, sizeof(members[i].a));
-			members[i].reward = history_rank_key(&hist[i]);
-		}
+		members = sample_members(hist, nhist);
 	}
 	if (rl)
 		policy_trace_init(&tr, &pol);
-	for (int i = 0; i < count; i++) {
-		struct genofile g;
-		struct rng r, ri;
-		int a[SPACE_MAX_DECISIONS];
-		double logp[SPACE_MAX_DECISIONS];
-
-		genofile_init(&g);
-		g.cfg = cfg;
-		rng_stream(&ri, seed, (uint64_t)round, (uint64_t)i, RNG_INIT);
-		g.cfg.train.seed = train_seed >= 0 ? (uint64_t)train_seed : rng_u64(&ri);
-		rng_stream(&r, seed, (uint64_t)round, (uint64_t)i, RNG_SAMPLE);
-		if (rl) {
-			policy_sample(&pol, &tr, &r, a, logp);
-			g.has_sample = 1;
-			g.policy_hash = policy_hash(&pol);
-			for (int k = 0; k < sp.ndecisions; k++)
-				g.logp[k] = (float)logp[k];
-		} else if (strategy == STRATEGY_EVOLUTION) {
-			evolution_propose(&sp, &ec, members, nhist, &r, a);
-		} else {
-			space_sample_uniform(&sp, &r, a);
-		}
-		if (!g.has_sample) {
-			/* random and evolution children still record their actions */
-			g.has_sample = 1;
-			g.policy_hash = 0;
-			for (int k = 0; k < sp.ndecisions; k++)
-				g.logp[k] = 0;
-		}
-		g.round = (int)round;
-		g.index = i;
-		g.nactions = sp.ndecisions;
-		for (int k = 0; k < sp.ndecisions; k++)
-			g.actions[k] = a[k];
-		snprintf(g.space, sizeof(g.space), "%s", sp.name);
-		if (sp.kind == SPACE_NB201) {
-			g.has_cells = 0;
-			if (space_to_nb201(&sp, a, g.cell_string, sizeof(g.cell_string)) < 0)
-				goto out;
-			snprintf(text, sizeof(text), "%s", g.cell_string);
-		} else {
-			if (space_to_genotype(&sp, a, &g.geno) < 0)
-				goto out;
-			genotype_format(&g.geno, text, sizeof(text));
-		}
-		if (snprintf(path, sizeof(path), "%s/arch_%04d.h5", out, i) >= (int)sizeof(path)) {
-			error("%s: path too long", out);
-			goto out;
-		}
-		if (genofile_write(path, &g, &prov) < 0)
-			goto out;
-		printf("%s\t%s\n", path, text);
-	}
+	sst = (struct strategy_state){ .space = &sp, .policy = rl ? &pol : NULL,
+				       .trace = rl ? &tr : NULL, .evo = &ec, .hist = members,
+				       .nhist = nhist };
+	sr = (struct sample_round){ .strategy = strategy, .state = &sst, .cfg = &cfg, .seed = seed,
+				    .train_seed = train_seed, .round = (int)round,
+				    .count = (int)count, .dir = out };
+	if (sample_round(&sr, &prov, stdout) < 0)
+		goto out;
 	rc = EXIT_OK;
 out:
 	policy_trace_free(&tr);

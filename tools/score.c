@@ -1,19 +1,11 @@
 /*
- * score - evaluate a trained child on held-out data and write its reward.
+ * score - evaluate a trained child on held-out data and write its reward:
+ * a thin main over child_score() (lib/child.c).
  */
+#include "child.h"
 #include "cli.h"
-#include "dataset.h"
-#include "genofile.h"
-#include "net.h"
-#include "netfile.h"
-#include "reward.h"
-#include "train.h"
 
-#include <libgen.h>
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 enum { OPT_SPLIT = OPT_TOOL_BASE, OPT_REWARD, OPT_FAILED, OPT_BATCH, OPT_WEIGHTS, OPT_DATA, OPT_RUNG };
 
@@ -27,7 +19,8 @@ static void usage(FILE *f)
 		"failed (ARCH.failed.h5, or --failed) gets reward 0 and its reason.\n"
 		"\n"
 		"  -o, --out FILE        reward file (default ARCH.reward.h5)\n"
-		"      --weights FILE    weights file (default ARCH.weights.h5)\n"
+		"      --weights FILE    weights file (default ARCH.weights.h5); its genotype\n"
+		"                        and network settings must be ARCH.h5's\n"
 		"      --split S         valid (default) or test\n"
 		"      --reward R        accuracy (default) or cube (accuracy^3, Zoph & Le 2017)\n"
 		"      --failed REASON   record a failed child without evaluating it\n"
@@ -39,32 +32,6 @@ static void usage(FILE *f)
 		CLI_COMMON_HELP_TEXT
 		"\n"
 		CLI_EXIT_CODES_TEXT);
-}
-
-static int fill_identity(struct reward *r, const char *arch, const struct genofile *gf,
-			 const char *out)
-{
-	char *a = xstrdup(arch), *o = xstrdup(out);
-
-	/* the genotype path is stored relative to the reward file's folder when they share one */
-	if (!strcmp(dirname(a), dirname(o)))
-		snprintf(r->genotype, sizeof r->genotype, "%s", strrchr(arch, '/') ? strrchr(arch, '/') + 1 : arch);
-	else
-		snprintf(r->genotype, sizeof r->genotype, "%s", arch);
-	free(a);
-	free(o);
-	snprintf(r->space, sizeof r->space, "%s", gf->space[0] ? gf->space : gf->geno.space);
-	if (gf->has_cells)
-		genotype_format(&gf->geno, r->genotype_text, sizeof r->genotype_text);
-	else
-		snprintf(r->genotype_text, sizeof r->genotype_text, "%s", gf->cell_string);
-	if (gf->has_sample) {
-		r->round = gf->round;
-		r->index = gf->index;
-		snprintf(r->policy_hash, sizeof r->policy_hash, "%016llx",
-			 (unsigned long long)gf->policy_hash);
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -83,60 +50,59 @@ int main(int argc, char **argv)
 	};
 	struct cli c;
 	struct provenance prov;
-	struct genofile gf;
+	struct train_env env = { &prov, cli_progress_line, &c };
+	struct child_score_opts o;
 	struct reward r;
-	struct dataset d;
-	struct net *net = NULL;
-	char out[4096] = "", weights[4096] = "", failed[4096], stats[4096];
-	const char *split = "valid", *failed_reason = NULL, *data = NULL;
-	int cube = 0, opt, rc = EXIT_FAIL;
-	long batch = 250, rung = 0;
-	struct stat st;
-	int64_t step;
+	char out[4096];
+	int opt, rc;
+	long v;
 
 	cli_init(&c, argc, argv, "score");
+	child_score_opts_default(&o);
 	while ((opt = cli_next_option(&c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
 		case CLI_EXIT:
 			return rc;
 		case 'o':
-			snprintf(out, sizeof out, "%s", optarg);
+			o.out = optarg;
 			break;
 		case OPT_WEIGHTS:
-			snprintf(weights, sizeof weights, "%s", optarg);
+			o.weights = optarg;
 			break;
 		case OPT_SPLIT:
 			if (strcmp(optarg, "valid") && strcmp(optarg, "test")) {
 				error("invalid --split '%s' (valid or test)", optarg);
 				return EXIT_USAGE;
 			}
-			split = optarg;
+			o.split = strcmp(optarg, "test") ? DS_VALID : DS_TEST;
 			break;
 		case OPT_REWARD:
 			if (!strcmp(optarg, "cube"))
-				cube = 1;
+				o.cube = 1;
 			else if (strcmp(optarg, "accuracy")) {
 				error("invalid --reward '%s' (accuracy or cube)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case OPT_DATA:
-			data = optarg;
+			o.data = optarg;
 			break;
 		case OPT_FAILED:
-			failed_reason = optarg;
+			o.failed = optarg;
 			break;
 		case OPT_RUNG:
-			if (parse_long(optarg, 0, 15, &rung) < 0) {
+			if (parse_long(optarg, 0, 15, &v) < 0) {
 				error("invalid --rung '%s' (0..15)", optarg);
 				return EXIT_USAGE;
 			}
+			o.rung = (int)v;
 			break;
 		case OPT_BATCH:
-			if (parse_long(optarg, 1, 65536, &batch) < 0) {
+			if (parse_long(optarg, 1, 65536, &v) < 0) {
 				error("invalid --batch '%s'", optarg);
 				return EXIT_USAGE;
 			}
+			o.batch = (int)v;
 			break;
 		}
 	}
@@ -145,114 +111,22 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	const char *arch = argv[optind];
-
-	if (genofile_read(arch, &gf) < 0)
-		return EXIT_BADINPUT;
-	if (rung >= gf.cfg.train.rungs) {
-		error("%s: --rung %ld: the rung plan has %d rungs (0..%d)", arch, rung,
-		      gf.cfg.train.rungs, gf.cfg.train.rungs - 1);
-		return EXIT_USAGE;
-	}
-	if (!out[0])
-		rung_path(out, sizeof out, arch, &gf.cfg.train, (int)rung, ".reward.h5");
-	if (!weights[0])
-		rung_path(weights, sizeof weights, arch, &gf.cfg.train, (int)rung, ".weights.h5");
-	rung_path(failed, sizeof failed, arch, &gf.cfg.train, (int)rung, ".failed.h5");
-	rung_path(stats, sizeof stats, arch, &gf.cfg.train, (int)rung, ".stats.h5");
 	cli_provenance(&c, &prov);
-	reward_init(&r);
-	fill_identity(&r, arch, &gf, out);
-	if (!failed_reason && stat(failed, &st) == 0) {
-		if (failure_read(failed, r.reason, sizeof r.reason, &step) < 0)
-			return EXIT_BADINPUT;
-		failed_reason = r.reason;
-	}
-	if (failed_reason) {
-		if (failed_reason != r.reason)
-			snprintf(r.reason, sizeof r.reason, "%s", failed_reason);
-		r.failed = 1;
-		r.reward = 0;
-		r.accuracy = 0;
-		if (gf.has_cells) {
-			struct net *plan = net_create(&gf.geno, &gf.cfg.macro, 0, NULL);
-
-			if (plan) {
-				r.params = plan->n_params;
-				r.mult_adds = plan->n_macs;
-				net_free(plan);
-			}
-		}
-		if (reward_write(&r, out, &prov) < 0)
-			return EXIT_FAIL;
-		printf("%s\treward 0\tfailed: %s\n", out, r.reason);
-		return cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
-	}
-	if (!gf.has_cells) {
-		error("%s: space '%s' is scored by table lookup (lookup-child), not by score", arch,
-		      gf.space);
-		return EXIT_BADINPUT;
-	}
-	/* the weights file records the configuration the child was really trained with
-	 * (train-child --data may have changed the dataset) */
-	{
-		struct genofile trained;
-
-		if (netfile_read_genofile(weights, &trained) < 0)
-			return EXIT_BADINPUT;
-		gf.cfg = trained.cfg;
-	}
-	if (data)
-		snprintf(gf.cfg.train.data, sizeof gf.cfg.train.data, "%s", data);
 	cli_apply_threads(&c);
-	if (dataset_load(gf.cfg.train.data, &d, !strcmp(split, "test") ? DS_TEST : DS_VALID) < 0)
+	switch (child_score(argv[optind], &o, &env, &r, out, sizeof out)) {
+	case TRAIN_OK:
+		break;
+	case TRAIN_BADINPUT:
 		return EXIT_BADINPUT;
-	/* evaluate() runs net_infer: no batch arena */
-	net = net_create(&gf.geno, &gf.cfg.macro, 0, NULL);
-	if (!net)
-		goto out;
-	net_alloc_params(net);
-	if (netfile_read_into(weights, net) < 0) {
-		rc = EXIT_BADINPUT;
-		goto out;
+	case TRAIN_USAGE:
+		return EXIT_USAGE;
+	default:
+		return EXIT_FAIL;
 	}
-	{
-		const struct dataset_split *s = !strcmp(split, "test") ? &d.test : &d.valid;
-		double acc, loss;
-
-		if (s->n == 0) {
-			error("%s: dataset %s has no %s images", arch, gf.cfg.train.data, split);
-			rc = EXIT_BADINPUT;
-			goto out;
-		}
-		evaluate(net, &d, s, (int)batch, &c, &acc, &loss);
-		r.accuracy = acc;
-		r.loss = loss;
-		if (!strcmp(split, "test"))
-			r.test_accuracy = acc;
-		r.reward = cube ? acc * acc * acc : acc;
-		r.params = net->n_params;
-		r.mult_adds = net->n_macs;
-		r.rung = rung;
-		if (stat(stats, &st) == 0) {
-			struct train_stats ts;
-
-			if (train_stats_read(stats, &ts) < 0) {
-				rc = EXIT_BADINPUT;
-				goto out;
-			}
-			r.train_seconds = ts.seconds;
-			r.images_per_second = ts.images_per_second;
-			r.epochs = ts.epochs;
-		}
-		if (reward_write(&r, out, &prov) < 0)
-			goto out;
-		printf("%s\treward %.4f\taccuracy %.4f\tloss %.4f\tsplit %s\n", out, r.reward, acc,
-		       loss, split);
-		rc = cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
-	}
-out:
-	net_free(net);
-	dataset_free(&d);
-	return rc;
+	if (r.failed)
+		printf("%s\treward 0\tfailed: %s\n", out, r.reason);
+	else
+		printf("%s\treward %.4f\taccuracy %.4f\tloss %.4f\tsplit %s\n", out, r.reward,
+		       r.accuracy, r.loss, o.split == DS_TEST ? "test" : "valid");
+	return cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
 }

@@ -66,6 +66,8 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct cli c;
+	struct provenance prov;
+	struct train_env env = { &prov, cli_progress_line, &c };
 	struct train_opts o = { .checkpoint_seconds = 120.0 };
 	struct genofile gf;
 	long steps = -1, epochs = -1, batch = -1;
@@ -152,7 +154,8 @@ bad:
 			return EXIT_BADINPUT;
 	}
 	cli_apply_threads(&c);
-	rc = train_child(argv[optind], &gf, &o, &c);
+	cli_provenance(&c, &prov);
+	rc = train_child(argv[optind], &gf, &o, &env);
 	switch (rc) {
 	case TRAIN_OK:
 		return EXIT_OK;

@@ -15,6 +15,7 @@
  */
 #include "cli.h"
 #include "atomic.h"
+#include "child.h"
 #include "dataset.h"
 #include "genofile.h"
 #include "net.h"
@@ -29,12 +30,8 @@
 #include <sys/stat.h>
 
 enum {
-	OPT_RUN = OPT_TOOL_BASE, OPT_TOP, OPT_GENOTYPE, OPT_DATA, OPT_CELLS, OPT_FILTERS,
-	OPT_PENULTIMATE, OPT_STEM, OPT_AUX, OPT_NO_AUX, OPT_DROP_PATH, OPT_DROPOUT, OPT_EPOCHS,
-	OPT_STEPS, OPT_BATCH, OPT_LR, OPT_LR_MIN, OPT_SCHEDULE, OPT_MOMENTUM, OPT_NO_NESTEROV,
-	OPT_WD, OPT_CLIP, OPT_CUTOUT, OPT_CROP_PAD, OPT_FLIP, OPT_NO_FLIP, OPT_SMOOTHING,
-	OPT_AUX_WEIGHT, OPT_TRAIN_IMAGES, OPT_CKPT_SECONDS, OPT_CKPT_STEPS, OPT_STOP_AFTER,
-	OPT_LIST, OPT_ONLY, OPT_EVAL_BATCH,
+	OPT_RUN = OPT_TOOL_BASE, OPT_TOP, OPT_GENOTYPE, OPT_DATA, OPT_PENULTIMATE, OPT_CHILD,
+	OPT_CKPT_SECONDS, OPT_CKPT_STEPS, OPT_STOP_AFTER, OPT_LIST, OPT_ONLY, OPT_EVAL_BATCH,
 };
 
 #define MAX_PICKS 256
@@ -203,51 +200,32 @@ static int prepare(struct job *j, const char *arch, const struct cli *c)
 
 /* Evaluate the trained network once on the test split and fill the row: 0,
  * TRAIN_ERROR, or TRAIN_BADINPUT when the dataset has no usable test split. */
-static int evaluate_test(struct job *j, const char *arch, int eval_batch, const struct cli *c)
+static int evaluate_test(struct job *j, const char *arch, int eval_batch,
+			 const struct train_env *env)
 {
 	char weights[4096], stats[4096];
 	struct train_stats ts;
-	struct genofile gf;
-	struct dataset d;
-	struct net *n;
-	double acc, loss;
-	int rc = TRAIN_ERROR;
+	struct child_eval ev;
+	int rc;
 
 	derived_path(weights, sizeof weights, arch, ".weights.h5");
 	derived_path(stats, sizeof stats, arch, ".stats.h5");
-	if (train_stats_read(stats, &ts) < 0 || netfile_read_genofile(weights, &gf) < 0)
+	if (train_stats_read(stats, &ts) < 0)
 		return TRAIN_ERROR;
-	if (dataset_load(gf.cfg.train.data, &d, DS_TEST) < 0)
-		return TRAIN_BADINPUT;
-	if (d.test.n < 1) {
-		error("%s: no test split to evaluate on", gf.cfg.train.data);
-		rc = TRAIN_BADINPUT;
-		goto out;
-	}
-	/* evaluate() runs net_infer: no batch arena */
-	n = net_create(&gf.geno, &gf.cfg.macro, 0, NULL);
-	if (!n)
-		goto out;
-	if (netfile_read_into(weights, n) == 0) {
-		progress(c, "%s: evaluating once on the test split (%d images)", j->row.name,
-			 d.test.n);
-		rc = evaluate(n, &d, &d.test, eval_batch, c, &acc, &loss) < 0 ? TRAIN_ERROR : 0;
-	}
-	net_free(n);
-	if (rc < 0)
-		goto out;
-	j->row.test_accuracy = acc;
-	j->row.test_loss = loss;
-	j->row.test_images = d.test.n;
+	train_progress(env, "%s: evaluating once on the test split", j->row.name);
+	rc = child_evaluate(weights, NULL, NULL, NULL, DS_TEST, eval_batch, env, &ev);
+	if (rc != TRAIN_OK)
+		return rc;
+	j->row.test_accuracy = ev.accuracy;
+	j->row.test_loss = ev.loss;
+	j->row.test_images = ev.images;
 	j->row.steps = ts.steps;
 	j->row.epochs = ts.epochs;
 	j->row.train_images = ts.train_images;
 	j->row.train_seconds = ts.seconds;
 	j->row.images_per_second = ts.images_per_second;
 	snprintf(j->row.train_split, sizeof j->row.train_split, "%s", ts.splits);
-out:
-	dataset_free(&d);
-	return rc;
+	return 0;
 }
 
 /* Train (or resume) one network and evaluate it: a train_status. */
@@ -256,6 +234,7 @@ static int run_job(struct job *j, const struct train_opts *o, int eval_batch,
 {
 	char arch[4200], result[4200], failed[4200];
 	struct provenance prov;
+	struct train_env env = { &prov, cli_progress_line, c };
 	struct transfer_row *rows;
 	struct genofile gf;
 	int64_t step;
@@ -274,9 +253,10 @@ static int run_job(struct job *j, const struct train_opts *o, int eval_batch,
 	}
 	if (genofile_read(arch, &gf) < 0)
 		return TRAIN_ERROR;
+	cli_provenance(c, &prov);
 	progress(c, "%s: training %d@%d on %s (train+valid)", j->row.name, j->row.cells,
 		 j->row.penultimate, j->cfg.train.data);
-	rc = train_child_splits(arch, &gf, o, DS_TRAIN | DS_VALID, c);
+	rc = train_child_splits(arch, &gf, o, DS_TRAIN | DS_VALID, &env);
 	if (rc == TRAIN_STOPPED || rc == TRAIN_ERROR || rc == TRAIN_BADINPUT)
 		return rc;
 	if (rc == TRAIN_DIVERGED) {
@@ -284,12 +264,11 @@ static int run_job(struct job *j, const struct train_opts *o, int eval_batch,
 		if (failure_read(failed, j->row.status, sizeof j->row.status, &step) < 0)
 			return TRAIN_ERROR;
 	} else {
-		int erc = evaluate_test(j, arch, eval_batch, c);
+		int erc = evaluate_test(j, arch, eval_batch, &env);
 
 		if (erc < 0)
 			return erc;
 	}
-	cli_provenance(c, &prov);
 	if (transfer_rows_write(result, &j->row, 1, &prov) < 0)
 		return TRAIN_ERROR;
 	return rc;
@@ -347,38 +326,16 @@ struct args {
 static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 		      struct child_config *cfg, struct train_opts *o)
 {
-	static const struct option long_opts[] = {
+	/* the tool's own options; the child settings' flags (--cells, --filters,
+	 * --aux/--no-aux, --lr, ...) come from lib/childcfg.c, with its ranges */
+	static const struct option tool_opts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "out", required_argument, NULL, 'o' },
 		{ "run", required_argument, NULL, OPT_RUN },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "genotype", required_argument, NULL, OPT_GENOTYPE },
 		{ "data", required_argument, NULL, OPT_DATA },
-		{ "cells", required_argument, NULL, OPT_CELLS },
-		{ "filters", required_argument, NULL, OPT_FILTERS },
 		{ "penultimate", required_argument, NULL, OPT_PENULTIMATE },
-		{ "stem", required_argument, NULL, OPT_STEM },
-		{ "aux", no_argument, NULL, OPT_AUX },
-		{ "no-aux", no_argument, NULL, OPT_NO_AUX },
-		{ "drop-path-keep", required_argument, NULL, OPT_DROP_PATH },
-		{ "dropout-keep", required_argument, NULL, OPT_DROPOUT },
-		{ "epochs", required_argument, NULL, OPT_EPOCHS },
-		{ "steps", required_argument, NULL, OPT_STEPS },
-		{ "batch", required_argument, NULL, OPT_BATCH },
-		{ "lr", required_argument, NULL, OPT_LR },
-		{ "lr-min", required_argument, NULL, OPT_LR_MIN },
-		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
-		{ "momentum", required_argument, NULL, OPT_MOMENTUM },
-		{ "no-nesterov", no_argument, NULL, OPT_NO_NESTEROV },
-		{ "weight-decay", required_argument, NULL, OPT_WD },
-		{ "clip", required_argument, NULL, OPT_CLIP },
-		{ "cutout", required_argument, NULL, OPT_CUTOUT },
-		{ "crop-pad", required_argument, NULL, OPT_CROP_PAD },
-		{ "flip", no_argument, NULL, OPT_FLIP },
-		{ "no-flip", no_argument, NULL, OPT_NO_FLIP },
-		{ "label-smoothing", required_argument, NULL, OPT_SMOOTHING },
-		{ "aux-weight", required_argument, NULL, OPT_AUX_WEIGHT },
-		{ "train-images", required_argument, NULL, OPT_TRAIN_IMAGES },
 		{ "checkpoint-every", required_argument, NULL, OPT_CKPT_SECONDS },
 		{ "checkpoint-steps", required_argument, NULL, OPT_CKPT_STEPS },
 		{ "stop-after", required_argument, NULL, OPT_STOP_AFTER },
@@ -387,11 +344,12 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 		{ "eval-batch", required_argument, NULL, OPT_EVAL_BATCH },
 		{ 0 }
 	};
-	struct macro_config *m = &cfg->macro;
-	struct train_config *t = &cfg->train;
+	struct option long_opts[CHILD_CONFIG_MAX_OPTS];
 	int opt, rc;
 	long v;
-	double x;
+
+	if (child_config_longopts(long_opts, CHILD_CONFIG_MAX_OPTS, tool_opts, OPT_CHILD) < 0)
+		return -1;
 
 	while ((opt = cli_next_option(c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
@@ -423,110 +381,24 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 		case OPT_DATA:
 			a->data = optarg;
 			break;
-		case OPT_CELLS:
-			if (parse_long(optarg, 1, 64, &v) < 0)
-				goto bad;
-			m->cells = (int)v;
-			break;
-		case OPT_FILTERS:
-			if (parse_long(optarg, 1, 8192, &v) < 0)
-				goto bad;
-			m->filters = (int)v;
-			a->penultimate = 0;
-			break;
 		case OPT_PENULTIMATE:
 			if (parse_long(optarg, 1, 1 << 20, &a->penultimate) < 0)
 				goto bad;
 			break;
-		case OPT_STEM:
-			if (stem_lookup(optarg) < 0)
-				goto bad;
-			m->stem = stem_lookup(optarg);
+		case OPT_CHILD: {
+			const char *name = long_opts[c->longindex].name;
+
+			if (child_config_set(cfg, name, optarg) < 0) {
+				usage(stderr);
+				return -1;
+			}
+			/* the last of --filters/--penultimate and --epochs/--steps wins */
+			if (!strcmp(name, "filters"))
+				a->penultimate = 0;
+			if (!strcmp(name, "epochs"))
+				cfg->train.steps = 0;
 			break;
-		case OPT_AUX:
-		case OPT_NO_AUX:
-			m->aux = opt == OPT_AUX;
-			break;
-		case OPT_DROP_PATH:
-			if (parse_double(optarg, 1e-6, 1, &t->drop_path_keep) < 0)
-				goto bad;
-			break;
-		case OPT_DROPOUT:
-			if (parse_double(optarg, 1e-6, 1, &x) < 0)
-				goto bad;
-			m->dropout_keep = (float)x;
-			break;
-		case OPT_EPOCHS:
-			if (parse_long(optarg, 1, 1000000, &v) < 0)
-				goto bad;
-			t->epochs = (int)v;
-			t->steps = 0;
-			break;
-		case OPT_STEPS:
-			if (parse_long(optarg, 1, 1L << 40, &v) < 0)
-				goto bad;
-			t->steps = v;
-			break;
-		case OPT_BATCH:
-			if (parse_long(optarg, 1, 65536, &v) < 0)
-				goto bad;
-			t->batch = (int)v;
-			break;
-		case OPT_LR:
-			if (parse_double(optarg, 0, 1e6, &t->lr) < 0)
-				goto bad;
-			break;
-		case OPT_LR_MIN:
-			if (parse_double(optarg, 0, 1e6, &t->lr_min) < 0)
-				goto bad;
-			break;
-		case OPT_SCHEDULE:
-			if (lr_schedule_lookup(optarg) < 0)
-				goto bad;
-			t->schedule = lr_schedule_lookup(optarg);
-			break;
-		case OPT_MOMENTUM:
-			if (parse_double(optarg, 0, 0.999999, &t->momentum) < 0)
-				goto bad;
-			break;
-		case OPT_NO_NESTEROV:
-			t->nesterov = 0;
-			break;
-		case OPT_WD:
-			if (parse_double(optarg, 0, 1, &t->weight_decay) < 0)
-				goto bad;
-			break;
-		case OPT_CLIP:
-			if (parse_double(optarg, 0, 1e12, &t->clip) < 0)
-				goto bad;
-			break;
-		case OPT_CUTOUT:
-			if (parse_long(optarg, 0, 8192, &v) < 0)
-				goto bad;
-			t->cutout = (int)v;
-			break;
-		case OPT_CROP_PAD:
-			if (parse_long(optarg, 0, 8192, &v) < 0)
-				goto bad;
-			t->crop_pad = (int)v;
-			break;
-		case OPT_FLIP:
-		case OPT_NO_FLIP:
-			t->flip = opt == OPT_FLIP;
-			break;
-		case OPT_SMOOTHING:
-			if (parse_double(optarg, 0, 0.999999, &t->label_smoothing) < 0)
-				goto bad;
-			break;
-		case OPT_AUX_WEIGHT:
-			if (parse_double(optarg, 0, 1000, &t->aux_weight) < 0)
-				goto bad;
-			break;
-		case OPT_TRAIN_IMAGES:
-			if (parse_long(optarg, 1, 1L << 40, &v) < 0)
-				goto bad;
-			t->train_images = v;
-			break;
+		}
 		case OPT_CKPT_SECONDS:
 			if (parse_double(optarg, 0, 1e9, &o->checkpoint_seconds) < 0)
 				goto bad;

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "history.h"
 #include "policy.h"
+#include "strategy.h"
 
 enum { OPT_POLICY = OPT_TOOL_BASE, OPT_OUT, OPT_ALGO, OPT_PCFG };
 
@@ -28,7 +29,7 @@ static const struct option long_opts[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: update-policy --policy IN -o OUT [--algo ppo|reinforce] REWARDS...\n"
+		"usage: update-policy --policy IN -o OUT [--algo S] REWARDS...\n"
 		"Update the controller on a batch of evaluated children and write the new policy\n"
 		"to OUT (IN is never modified). REWARDS are reward files (*.h5, each naming its\n"
 		"genotype file), folders (every *.reward.h5 in them) or list files (one reward\n"
@@ -38,7 +39,8 @@ static void usage(FILE *f)
 		"reward, the baseline, the policy entropy and the KL to IN.\n"
 		"  --policy IN        the current policy (nasnet-c/policy)\n"
 		"  -o, --out OUT      the new policy\n"
-		"  --algo A           ppo (default, the paper's) or reinforce\n"
+		"  --algo S           ppo (default, the paper's) or another strategy that learns\n"
+		"                     a policy (reinforce; see sample-arch --list-strategies)\n"
 		"Controller flags below override the hyperparameters stored in IN (not --hidden).\n"
 		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
 }
@@ -52,7 +54,9 @@ int main(int argc, char **argv)
 	struct evaluated *ev = NULL;
 	struct policy_config over;
 	const char *in = NULL, *out = NULL, *set_name[32], *set_arg[32];
-	int opt, rc = EXIT_FAIL, algo = POLICY_PPO, n = 0, nset = 0, foreign = 0, *acts = NULL;
+	int opt, rc = EXIT_FAIL, n = 0, nset = 0, foreign = 0, *acts = NULL;
+	const struct strategy *algo = strategy_get("ppo");
+	struct strategy_state sst = { 0 };
 	double *rew = NULL;
 	uint64_t hash;
 	struct stat sa, sb;
@@ -68,9 +72,10 @@ int main(int argc, char **argv)
 		case OPT_POLICY: in = optarg; break;
 		case 'o': out = optarg; break;
 		case OPT_ALGO:
-			algo = policy_algo_lookup(optarg);
-			if (algo < 0) {
-				error("unknown --algo '%s' (ppo or reinforce)", optarg);
+			algo = strategy_get(optarg);
+			if (!algo || !algo->update || !algo->needs_policy) {
+				error("unknown --algo '%s' (a strategy that learns a policy; see "
+				      "sample-arch --list-strategies)", optarg);
 				rc = EXIT_USAGE;
 				goto out;
 			}
@@ -138,7 +143,9 @@ int main(int argc, char **argv)
 	if (foreign)
 		warning("%d of %d genotypes were not sampled by %s (hash %016" PRIx64
 			"); their PPO ratios use its probabilities", foreign, n, in, hash);
-	if (policy_update(&pol, algo, n, acts, rew, &st) < 0) {
+	sst.space = &pol.space;
+	sst.policy = &pol;
+	if (algo->update(&sst, n, acts, rew, &st) < 0) {
 		rc = EXIT_FAIL;
 		goto out;
 	}
@@ -149,7 +156,7 @@ int main(int argc, char **argv)
 	}
 	printf("%s\tupdate %" PRId64 "\t%s\tbatch %d\tmean %.5f\tbest %.5f\tbaseline %.5f\t"
 	       "entropy %.4f\tkl %.6f\thash %016" PRIx64 "\n",
-	       out, pol.updates, policy_algo_name(algo), st.n, st.mean_reward, st.best_reward,
+	       out, pol.updates, algo->name, st.n, st.mean_reward, st.best_reward,
 	       st.baseline, st.entropy, st.kl, policy_hash(&pol));
 	rc = EXIT_OK;
 out:

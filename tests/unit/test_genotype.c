@@ -220,6 +220,18 @@ static void test_ops(void)
 	   !strcmp(op_name(OP_COUNT), "?"), "op_name");
 	ok(combine_lookup("add") == COMBINE_ADD && combine_lookup("concat") == COMBINE_CONCAT &&
 	   combine_lookup("cat") < 0, "combine names");
+	all = 1;
+	for (int i = 0; i < OP_COUNT; i++) {
+		const struct op_kind *k = op_kind(i);
+
+		all &= k && k->builder >= 0 && k->builder < OPB_COUNT && k->kernel >= 1 &&
+		       k->dilation >= 1 && k->reps >= 1;
+	}
+	ok(all && !op_kind(-1) && !op_kind(OP_COUNT),
+	   "every op has a table row with a builder and its kernel size; no row past the end");
+	ok(op_kind(OP_SEP_CONV_7X7)->kernel == 7 && op_kind(OP_MAX_POOL_5X5)->kernel == 5 &&
+	   op_kind(OP_DIL_SEP_CONV_3X3)->dilation == 2 && op_kind(OP_DIL_SEP_CONV_3X3)->reps == 1,
+	   "kernel, dilation and repeats come from the row");
 }
 
 static void test_builtins(void)
@@ -464,7 +476,13 @@ static void test_validate(void)
 	bad_validate(&b, "reduce cell block 0: input A is -1", "negative input");
 	b = g;
 	b.normal.b[1].op[0] = OP_COUNT;
-	bad_validate(&b, "normal cell block 1: op A is 15", "op out of range");
+	{
+		/* the first id past the op table, whatever its length */
+		char want[64];
+
+		snprintf(want, sizeof want, "normal cell block 1: op A is %d", OP_COUNT);
+		bad_validate(&b, want, "op out of range");
+	}
 	b = g;
 	b.normal.b[1].combine = 2;
 	bad_validate(&b, "combine is 2", "bad combine");
