@@ -18,6 +18,8 @@
 #include "genofile.h"
 #include "history.h"
 #include "policy.h"
+#include "reward.h"
+#include "rng.h"
 #include "space.h"
 
 enum {
@@ -64,6 +66,8 @@ static void usage(FILE *f)
 		"ppo/reinforce, its sampling record (actions, log-probs, policy hash). Prints\n"
 		"one line per file: path, then the genotype text (or nb201 cell string).\n"
 		"Child i of round R draws from the stream (seed, R, i): deterministic.\n"
+		"A genotype file whose child has a reward (arch_NNNN.reward.h5) is rewritten\n"
+		"only with the genotype that reward scored; another is refused (exit 3).\n"
 		"  --strategy S        ppo (default), reinforce, random, evolution\n"
 		"  --policy FILE       sample from this policy (ppo, reinforce); the seed is the\n"
 		"                      policy's unless --seed is given. Without it a fresh policy\n"
@@ -94,6 +98,92 @@ static int num(const char *flag, const char *arg, long lo, long hi, long *v)
 	return 0;
 }
 
+struct sampler {
+	const struct child_config *cfg;
+	struct policy *pol;
+	struct policy_trace *tr;
+	const struct space *sp;
+	const struct evolution_config *ec;
+	const struct evo_member *members;
+	int nmembers, strategy, rl;
+	uint64_t seed;
+	long round;
+	long train_seed;          /* every child's training seed, or -1: its own stream's */
+};
+
+/* child i of the round (deterministic: its own random streams) and its text */
+static int sample_child(struct sampler *s, long i, struct genofile *g, char *text, size_t n)
+{
+	const struct space *sp = s->sp;
+	struct rng r, ri;
+	int a[SPACE_MAX_DECISIONS];
+	double logp[SPACE_MAX_DECISIONS];
+
+	genofile_init(g);
+	g->cfg = *s->cfg;
+	rng_stream(&ri, s->seed, (uint64_t)s->round, (uint64_t)i, RNG_INIT);
+	g->cfg.train.seed = s->train_seed >= 0 ? (uint64_t)s->train_seed : rng_u64(&ri);
+	rng_stream(&r, s->seed, (uint64_t)s->round, (uint64_t)i, RNG_SAMPLE);
+	if (s->rl) {
+		policy_sample(s->pol, s->tr, &r, a, logp);
+		g->has_sample = 1;
+		g->policy_hash = policy_hash(s->pol);
+		for (int k = 0; k < sp->ndecisions; k++)
+			g->logp[k] = (float)logp[k];
+	} else if (s->strategy == STRATEGY_EVOLUTION) {
+		evolution_propose(sp, s->ec, s->members, s->nmembers, &r, a);
+	} else {
+		space_sample_uniform(sp, &r, a);
+	}
+	if (!g->has_sample) {
+		/* random and evolution children still record their actions */
+		g->has_sample = 1;
+		g->policy_hash = 0;
+		for (int k = 0; k < sp->ndecisions; k++)
+			g->logp[k] = 0;
+	}
+	g->round = (int)s->round;
+	g->index = (int)i;
+	g->nactions = sp->ndecisions;
+	for (int k = 0; k < sp->ndecisions; k++)
+		g->actions[k] = a[k];
+	snprintf(g->space, sizeof(g->space), "%s", sp->name);
+	if (sp->kind == SPACE_NB201) {
+		g->has_cells = 0;
+		if (space_to_nb201(sp, a, g->cell_string, sizeof(g->cell_string)) < 0)
+			return -1;
+		snprintf(text, n, "%s", g->cell_string);
+	} else {
+		if (space_to_genotype(sp, a, &g->geno) < 0)
+			return -1;
+		genotype_format(&g->geno, text, (int)n);
+	}
+	return 0;
+}
+
+/* DIR/arch_NNNN<suffix> */
+static int child_path(char *buf, size_t n, const char *out, long i, const char *suffix)
+{
+	if (snprintf(buf, n, "%s/arch_%04ld%s", out, i, suffix) >= (int)n)
+		return error("%s: path too long", out);
+	return 0;
+}
+
+/* the child at reward_path's genotype file may be rewritten only with the
+ * genotype its reward scored */
+static int keep_scored(const char *reward_path, const struct genofile *g)
+{
+	struct reward r;
+
+	if (reward_read(&r, reward_path) < 0)
+		return -1;
+	if (reward_matches(&r, g))
+		return 0;
+	return error("%s: already has a reward for genotype '%.80s'; refusing to replace its genotype "
+		     "file with another (were the settings changed? use another RUN, or delete the "
+		     "round folder to sample it again)", reward_path, r.genotype_text);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli;
@@ -112,6 +202,8 @@ int main(int argc, char **argv)
 	int opt, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl = 0, rc = EXIT_FAIL;
 	uint64_t seed;
 	struct stat st;
+	struct sampler smp;
+	struct genofile child;
 	double dv;
 
 	/* every exit after this goes through out: (no leak on an error path) */
@@ -295,56 +387,27 @@ int main(int argc, char **argv)
 	}
 	if (rl)
 		policy_trace_init(&tr, &pol);
-	for (int i = 0; i < count; i++) {
-		struct genofile g;
-		struct rng r, ri;
-		int a[SPACE_MAX_DECISIONS];
-		double logp[SPACE_MAX_DECISIONS];
-
-		genofile_init(&g);
-		g.cfg = cfg;
-		rng_stream(&ri, seed, (uint64_t)round, (uint64_t)i, RNG_INIT);
-		g.cfg.train.seed = train_seed >= 0 ? (uint64_t)train_seed : rng_u64(&ri);
-		rng_stream(&r, seed, (uint64_t)round, (uint64_t)i, RNG_SAMPLE);
-		if (rl) {
-			policy_sample(&pol, &tr, &r, a, logp);
-			g.has_sample = 1;
-			g.policy_hash = policy_hash(&pol);
-			for (int k = 0; k < sp.ndecisions; k++)
-				g.logp[k] = (float)logp[k];
-		} else if (strategy == STRATEGY_EVOLUTION) {
-			evolution_propose(&sp, &ec, members, nhist, &r, a);
-		} else {
-			space_sample_uniform(&sp, &r, a);
-		}
-		if (!g.has_sample) {
-			/* random and evolution children still record their actions */
-			g.has_sample = 1;
-			g.policy_hash = 0;
-			for (int k = 0; k < sp.ndecisions; k++)
-				g.logp[k] = 0;
-		}
-		g.round = (int)round;
-		g.index = i;
-		g.nactions = sp.ndecisions;
-		for (int k = 0; k < sp.ndecisions; k++)
-			g.actions[k] = a[k];
-		snprintf(g.space, sizeof(g.space), "%s", sp.name);
-		if (sp.kind == SPACE_NB201) {
-			g.has_cells = 0;
-			if (space_to_nb201(&sp, a, g.cell_string, sizeof(g.cell_string)) < 0)
-				goto out;
-			snprintf(text, sizeof(text), "%s", g.cell_string);
-		} else {
-			if (space_to_genotype(&sp, a, &g.geno) < 0)
-				goto out;
-			genotype_format(&g.geno, text, sizeof(text));
-		}
-		if (snprintf(path, sizeof(path), "%s/arch_%04d.h5", out, i) >= (int)sizeof(path)) {
-			error("%s: path too long", out);
+	smp = (struct sampler){ .cfg = &cfg, .pol = &pol, .tr = &tr, .sp = &sp, .ec = &ec,
+				.members = members, .nmembers = nhist, .seed = seed, .round = round,
+				.train_seed = train_seed, .strategy = strategy, .rl = rl };
+	/* a genotype that has a reward is never replaced by another (settings
+	 * rewritten under a run): all checked before any file is written */
+	for (long i = 0; i < count; i++) {
+		if (child_path(path, sizeof path, out, i, ".reward.h5") < 0)
+			goto out;
+		if (access(path, F_OK) < 0)
+			continue;
+		if (sample_child(&smp, i, &child, text, sizeof text) < 0)
+			goto out;
+		if (keep_scored(path, &child) < 0) {
+			rc = EXIT_BADINPUT;
 			goto out;
 		}
-		if (genofile_write(path, &g, &prov) < 0)
+	}
+	for (long i = 0; i < count; i++) {
+		if (sample_child(&smp, i, &child, text, sizeof text) < 0 ||
+		    child_path(path, sizeof path, out, i, ".h5") < 0 ||
+		    genofile_write(path, &child, &prov) < 0)
 			goto out;
 		printf("%s\t%s\n", path, text);
 	}
