@@ -7,8 +7,16 @@ run=$1 mode=${2:-}
 rounds_target=${ROUNDS:-?}
 # with a budget, ROUNDS is only a cap: search.sh prints the budget's ETA instead
 [ -z "${BUDGET:-}" ] || rounds_target=?
-done_rounds=$(ls -d "$run"/round-[0-9][0-9][0-9] 2>/dev/null | while read -r d; do [ -f "$d/done" ] && echo x; done | wc -l)
-cur=$(ls -d "$run"/round-[0-9][0-9][0-9] 2>/dev/null | tail -1)
+# round folders counted up from round-000 (past round-999 too), no glob
+RUN=$run
+. "$(dirname "$0")/runlib.sh"
+done_rounds=0 cur=
+for ((k = 0; ; k++)); do
+	round_dir d $k
+	[ -d "$d" ] || break
+	cur=$d
+	[ ! -f "$d/done" ] || done_rounds=$((k + 1))
+done
 best=- mean=- evaluated=0
 if [ -f "$run/history.tsv" ]; then
 	read -r evaluated best < <(awk -F'\t' 'NR > 1 { n++; if ($3 > b) b = $3 } END { printf "%d %.4f\n", n, b }' "$run/history.tsv")
@@ -38,7 +46,7 @@ fi
 echo "evaluated:  $evaluated children, best reward $best"
 if [ -f "$run/history.tsv" ] && [ "$evaluated" -gt 0 ]; then
 	echo "top 3:"
-	tail -n +2 "$run/history.tsv" | sort -t$'\t' -k3,3gr | head -3 |
-		awk -F'\t' '{ printf "  round %s child %s reward %s params %s  %s\n", $1, $2, $3, $5, substr($8, 1, 90) }'
+	tail -n +2 "$run/history.tsv" | sort -t$'\t' -k3,3gr |
+		awk -F'\t' 'NR <= 3 { printf "  round %s child %s reward %s params %s  %s\n", $1, $2, $3, $5, substr($8, 1, 90) }'
 fi
 if flock -n "$run/.lock" true 2>/dev/null; then echo "state:      idle (resume with the same make search command)"; else echo "state:      running"; fi
