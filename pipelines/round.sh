@@ -65,7 +65,8 @@ check_genotypes() {
 }
 
 # the listed children whose reward file is missing or unreadable, one a line;
-# an unreadable reward is removed (the child is then scored again)
+# an unreadable reward, or one of another genotype, is removed with the
+# child's other derived files (the child is then trained and scored again)
 unrewarded() {
 	local a rf have=()
 	while read -r a; do
@@ -76,9 +77,10 @@ unrewarded() {
 	"$bin/nas-history" --no-header "${have[@]}" >/dev/null 2>&1 && return 0
 	for rf in "${have[@]}"; do
 		if ! "$bin/nas-history" --no-header "$rf" >/dev/null 2>"$dir/.err.tmp.$$"; then
-			echo "search: $(cat "$dir/.err.tmp.$$"); scoring the child again" >&2
-			rm -f "$rf"
-			echo "${rf%.reward.h5}.h5"
+			echo "search: $(cat "$dir/.err.tmp.$$"); training the child again" >&2
+			a=${rf%.reward.h5}
+			rm -f "$rf" "$a.weights.h5" "$a.ckpt.h5" "$a.stats.h5" "$a.failed.h5"
+			echo "$a.h5"
 		fi
 	done
 	rm -f "$dir/.err.tmp.$$"
