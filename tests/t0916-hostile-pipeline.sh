@@ -183,17 +183,15 @@ t "D1: the same command continues once the cause is gone" \
 
 # D17: make and round.sh killed, the children go on: a new search must wait for them
 rm -rf "$W"
-cat >"$tmp/slow" <<'EOS'
-#!/usr/bin/env bash
-sleep 3
-exec "$@"
-EOS
-chmod +x "$tmp/slow"
-setsid bash -c 'cd "$1" && make --no-print-directory -s search RUN="$2" DATA="$3" ROUNDS=1 CHILDREN=2 CHILD_F=4 \
-	CHILD_TRAIN_IMAGES=48 CHILD_BATCH=24 SEED=5 JOBS=1 LAUNCH="$4" >/dev/null 2>&1' \
-	_ "$PWD" "$W" "$tmp/d.h5" "$tmp/slow" &
+mkdir -p "$tmp/slowbin"
+for tool in bin/*; do [ "$tool" = bin/train-child ] || ln -s "$PWD/$tool" "$tmp/slowbin/"; done
+printf '#!/bin/sh\nsleep 3\nexec "%s" "$@"\n' "$PWD/bin/train-child" >"$tmp/slowbin/train-child"
+chmod +x "$tmp/slowbin/train-child"
+setsid bash -c 'cd "$1" && NASNET_BIN="$4" make --no-print-directory -s search RUN="$2" DATA="$3" ROUNDS=1 \
+	CHILDREN=2 CHILD_F=4 CHILD_TRAIN_IMAGES=48 CHILD_BATCH=24 SEED=5 JOBS=1 >/dev/null 2>&1' \
+	_ "$PWD" "$W" "$tmp/d.h5" "$tmp/slowbin" &
 leader=$!
-for i in $(seq 100); do pgrep -s $leader -f child.sh >/dev/null && break; sleep 0.1; done
+for i in $(seq 100); do pgrep -s $leader -f slowbin/train-child >/dev/null && break; sleep 0.1; done
 pkill -KILL -s $leader -f 'rounds.mk|round.sh'
 sleep 0.3
 ns >"$tmp/out" 2>&1; rc=$?
