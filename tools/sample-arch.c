@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "atomic.h"
 #include "cli.h"
 #include "dataset.h"
 #include "evolution.h"
@@ -203,6 +204,7 @@ int main(int argc, char **argv)
 	uint64_t seed;
 	struct stat st;
 	struct sampler smp;
+	struct atomic_batch batch;
 	struct genofile child;
 	double dv;
 
@@ -404,13 +406,19 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* one sync per batch of files, not two per file (a round of 1000s of children) */
+	atomic_batch_init(&batch);
 	for (long i = 0; i < count; i++) {
 		if (sample_child(&smp, i, &child, text, sizeof text) < 0 ||
 		    child_path(path, sizeof path, out, i, ".h5") < 0 ||
-		    genofile_write(path, &child, &prov) < 0)
+		    genofile_write_batch(path, &child, &prov, &batch) < 0) {
+			atomic_batch_abort(&batch);
 			goto out;
+		}
 		printf("%s\t%s\n", path, text);
 	}
+	if (atomic_batch_commit(&batch) < 0)
+		goto out;
 	rc = EXIT_OK;
 out:
 	policy_trace_free(&tr);
