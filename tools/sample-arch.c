@@ -67,8 +67,9 @@ static void usage(FILE *f)
 		"ppo/reinforce, its sampling record (actions, log-probs, policy hash). Prints\n"
 		"one line per file: path, then the genotype text (or nb201 cell string).\n"
 		"Child i of round R draws from the stream (seed, R, i): deterministic.\n"
-		"A genotype file whose child has a reward (arch_NNNN.reward.h5) is rewritten\n"
-		"only with the genotype that reward scored; another is refused (exit 3).\n"
+		"A genotype file whose child has a reward (arch_NNNN.reward.h5, or a rung-0\n"
+		"arch_NNNN.r0.reward.h5) is rewritten only with the genotype that reward\n"
+		"scored; another is refused (exit 3).\n"
 		"  --strategy S        ppo (default), reinforce, random, evolution\n"
 		"  --policy FILE       sample from this policy (ppo, reinforce); the seed is the\n"
 		"                      policy's unless --seed is given. Without it a fresh policy\n"
@@ -395,9 +396,11 @@ int main(int argc, char **argv)
 	/* a genotype that has a reward is never replaced by another (settings
 	 * rewritten under a run): all checked before any file is written */
 	for (long i = 0; i < count; i++) {
+		/* its reward, or (successive halving, mid-round) its rung-0 reward */
 		if (child_path(path, sizeof path, out, i, ".reward.h5") < 0)
 			goto out;
-		if (access(path, F_OK) < 0)
+		if (access(path, F_OK) < 0 &&
+		    (child_path(path, sizeof path, out, i, ".r0.reward.h5") < 0 || access(path, F_OK) < 0))
 			continue;
 		if (sample_child(&smp, i, &child, text, sizeof text) < 0)
 			goto out;
