@@ -1,5 +1,6 @@
+# shellcheck shell=bash
 # pipelines/runlib.sh - shell helpers of the run folder (sourced by search.sh,
-# round.sh, child.sh, status.sh; needs RUN, and bin for the tools).
+# round.sh and status.sh; needs RUN, and bin for the tools).
 #
 # Round folders are round-000 ... round-999, round-1000, ...: they are found by
 # counting up from round-000, never with a fixed-width glob. A round's
@@ -43,7 +44,7 @@ archs_list() {
 # list_ok R: round R's archs.list exists and is what it must be (no fork:
 # the repair pass runs it for every round)
 list_ok() {
-	local d want= line have= i
+	local d want='' line have='' i
 	round_dir d "$1"
 	for ((i = 0; i < CHILDREN; i++)); do printf -v line '%s/arch_%04d.h5\n' "$d" "$i"; want+=$line; done
 	[ -f "$d/archs.list" ] && IFS= read -r -d '' have <"$d/archs.list"
