@@ -160,6 +160,90 @@ fail:
 	return -1;
 }
 
+void atomic_batch_init(struct atomic_batch *b)
+{
+	memset(b, 0, sizeof *b);
+}
+
+void atomic_batch_abort(struct atomic_batch *b)
+{
+	for (int i = 0; i < b->n; i++) {
+		unlink(b->tmp[i]);
+		atomic_unregister(b->tmp[i]);
+		free(b->tmp[i]);
+		free(b->path[i]);
+	}
+	b->n = 0;
+	free(b->last);
+	b->last = NULL;
+}
+
+/* one syncfs for every pending temporary, then their renames */
+static int batch_flush(struct atomic_batch *b)
+{
+	int fd, i;
+
+	if (!b->n)
+		return 0;
+	fd = open(b->tmp[0], O_RDONLY);
+	if (fd < 0 || (syncfs(fd) < 0 && errno != EINVAL)) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		error("%s: syncing the file system failed:", b->path[0]);
+		atomic_batch_abort(b);
+		return -1;
+	}
+	close(fd);
+	for (i = 0; i < b->n; i++) {
+		if (rename(b->tmp[i], b->path[i]) < 0) {
+			error("%s: cannot rename temporary file into place:", b->path[i]);
+			break;
+		}
+		atomic_unregister(b->tmp[i]);
+		free(b->tmp[i]);
+		free(b->last);
+		b->last = b->path[i];
+	}
+	/* the rest (after a failed rename) is removed */
+	memmove(b->tmp, b->tmp + i, (size_t)(b->n - i) * sizeof *b->tmp);
+	memmove(b->path, b->path + i, (size_t)(b->n - i) * sizeof *b->path);
+	b->n -= i;
+	if (b->n) {
+		atomic_batch_abort(b);
+		return -1;
+	}
+	return 0;
+}
+
+int atomic_batch_add(struct atomic_batch *b, char *tmp, char *path)
+{
+	if (b->n == ATOMIC_BATCH_MAX && batch_flush(b) < 0) {
+		unlink(tmp);
+		atomic_unregister(tmp);
+		free(tmp);
+		free(path);
+		return -1;
+	}
+	b->tmp[b->n] = tmp;
+	b->path[b->n] = path;
+	b->n++;
+	return 0;
+}
+
+int atomic_batch_commit(struct atomic_batch *b)
+{
+	int rc = batch_flush(b);
+
+	if (rc == 0 && b->last && sync_dir_of(b->last) < 0)
+		rc = error("%s: written, but syncing its folder failed:", b->last);
+	free(b->last);
+	b->last = NULL;
+	return rc;
+}
+
 int atomic_write_file(const char *path, const void *data, size_t n)
 {
 	char *tmp = atomic_tmp_name(path);

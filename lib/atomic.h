@@ -34,6 +34,26 @@ int fsync_parent_dir(const char *path);
  * way `path` is whole: the previous file or the new one, never a mix.
  */
 int atomic_commit(const char *tmp, const char *path);
+/*
+ * Many outputs of one folder at once (sample-arch's genotype files): the
+ * same guarantee as atomic_commit, at one sync per ATOMIC_BATCH_MAX files
+ * instead of two per file. atomic_batch_add takes over a complete temporary
+ * file (and both malloc'd names); when the batch is full, and at
+ * atomic_batch_commit, one syncfs() makes every pending temporary durable,
+ * then each is renamed into place; atomic_batch_commit then fsyncs the
+ * folder once. On any failure, and at atomic_batch_abort, the pending
+ * temporaries are removed (files already renamed stay, whole).
+ */
+#define ATOMIC_BATCH_MAX 24
+struct atomic_batch {
+	char *tmp[ATOMIC_BATCH_MAX], *path[ATOMIC_BATCH_MAX];
+	int n;
+	char *last;   /* the last path renamed (its folder is fsynced at commit) */
+};
+void atomic_batch_init(struct atomic_batch *b);
+int atomic_batch_add(struct atomic_batch *b, char *tmp, char *path);
+int atomic_batch_commit(struct atomic_batch *b);
+void atomic_batch_abort(struct atomic_batch *b);
 /* Whole-file write of a byte buffer (text outputs: tsv, md, csv). */
 int atomic_write_file(const char *path, const void *data, size_t n);
 

@@ -79,10 +79,7 @@ static void fill_identity(struct reward *r, const char *arch, const struct genof
 	free(a);
 	free(o);
 	snprintf(r->space, sizeof r->space, "%s", gf->space[0] ? gf->space : gf->geno.space);
-	if (gf->has_cells)
-		genotype_format(&gf->geno, r->genotype_text, sizeof r->genotype_text);
-	else
-		snprintf(r->genotype_text, sizeof r->genotype_text, "%s", gf->cell_string);
+	reward_genotype_text(gf, r->genotype_text, sizeof r->genotype_text);
 	if (gf->has_sample) {
 		r->round = gf->round;
 		r->index = gf->index;

@@ -204,6 +204,12 @@ static int write_body(struct h5f *f, const struct genofile *g, const char *text)
 
 int genofile_write(const char *path, const struct genofile *g, const struct provenance *prov)
 {
+	return genofile_write_batch(path, g, prov, NULL);
+}
+
+int genofile_write_batch(const char *path, const struct genofile *g,
+			 const struct provenance *prov, struct atomic_batch *b)
+{
 	char text[GENOTYPE_TEXT_MAX];
 	struct h5f f;
 
@@ -225,7 +231,7 @@ int genofile_write(const char *path, const struct genofile *g, const struct prov
 		h5_abort(&f);
 		return -1;
 	}
-	return h5_commit(&f);
+	return b ? h5_commit_batch(&f, b) : h5_commit(&f);
 }
 
 /* ---- reading ---- */

@@ -50,6 +50,9 @@ struct genofile {
 void genofile_init(struct genofile *g);
 /* Validate, then write atomically (h5_create/h5_commit). */
 int genofile_write(const char *path, const struct genofile *g, const struct provenance *prov);
+/* The same into batch b (atomic.h): in place after atomic_batch_commit. */
+int genofile_write_batch(const char *path, const struct genofile *g,
+			 const struct provenance *prov, struct atomic_batch *b);
 /* Open, check format/version, read and validate every field. */
 int genofile_read(const char *path, struct genofile *g);
 

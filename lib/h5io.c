@@ -275,6 +275,22 @@ int h5_commit(struct h5f *f)
 	return rc;
 }
 
+int h5_commit_batch(struct h5f *f, struct atomic_batch *b)
+{
+	int rc;
+
+	if (H5Fflush(f->id, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(f->id) < 0) {
+		h5err(f, "cannot write");
+		f->id = -1;
+		h5_abort(f);
+		return -1;
+	}
+	f->id = -1;
+	rc = atomic_batch_add(b, f->tmp, f->path);
+	f->tmp = f->path = NULL;
+	return rc;
+}
+
 void h5_abort(struct h5f *f)
 {
 	if (f->id >= 0)

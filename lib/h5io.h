@@ -51,6 +51,10 @@ void h5_init(void);
 int h5_create(struct h5f *f, const char *path, const char *format, int version,
 	      const struct provenance *prov);
 int h5_commit(struct h5f *f);
+struct atomic_batch;
+/* As h5_commit, but the complete temporary file joins batch b (atomic.h):
+ * in place after atomic_batch_commit. */
+int h5_commit_batch(struct h5f *f, struct atomic_batch *b);
 void h5_abort(struct h5f *f);
 
 /* Open for reading; format must match, schema_version <= max_version. */

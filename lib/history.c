@@ -153,6 +153,8 @@ static int load_one(const struct space *s, const char *path, struct evaluated *e
 	gspace = g.space[0] ? g.space : g.geno.space;
 	if (strcmp(gspace, s->name))
 		return error("%s: genotype of space '%s', expected '%s'", gpath, gspace, s->name);
+	if (reward_check_genotype(&r, path, &g, gpath) < 0)
+		return -1;
 	memset(e, 0, sizeof(*e));
 	if (g.has_sample) {
 		if (g.nactions != s->ndecisions)

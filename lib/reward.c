@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "genofile.h"
 #include "h5io.h"
 #include "util.h"
 
@@ -161,4 +162,48 @@ int reward_genotype_path(const struct reward *r, const char *reward_path, char *
 	if (len >= n)
 		return error("%s: genotype path too long", reward_path);
 	return 0;
+}
+
+void reward_genotype_text(const struct genofile *g, char *out, size_t n)
+{
+	if (g->has_cells)
+		genotype_format(&g->geno, out, (int)n);
+	else
+		snprintf(out, n, "%s", g->cell_string);
+}
+
+/* the policy hash a reward records: "" for a genotype without a sampling record */
+static void sample_hash(const struct genofile *g, char *out, size_t n)
+{
+	if (g->has_sample)
+		snprintf(out, n, "%016llx", (unsigned long long)g->policy_hash);
+	else
+		out[0] = 0;
+}
+
+int reward_matches(const struct reward *r, const struct genofile *g)
+{
+	char text[sizeof r->genotype_text], hash[sizeof r->policy_hash];
+
+	reward_genotype_text(g, text, sizeof text);
+	sample_hash(g, hash, sizeof hash);
+	return !strcmp(text, r->genotype_text) && !strcmp(hash, r->policy_hash);
+}
+
+int reward_check_genotype(const struct reward *r, const char *reward_path,
+			  const struct genofile *g, const char *gpath)
+{
+	char text[sizeof r->genotype_text];
+
+	if (reward_matches(r, g))
+		return 0;
+	reward_genotype_text(g, text, sizeof text);
+	if (strcmp(text, r->genotype_text))
+		return error("%s: scored genotype '%.80s', but %s holds '%.80s' (replaced after "
+			     "scoring: delete the reward to score it again)",
+			     reward_path, r->genotype_text, gpath, text);
+	return error("%s: scored %s as sampled by policy %s, but the file records policy %016llx "
+		     "(replaced after scoring: delete the reward to score it again)",
+		     reward_path, gpath, r->policy_hash[0] ? r->policy_hash : "(none)",
+		     (unsigned long long)g->policy_hash);
 }

@@ -12,9 +12,11 @@
 #ifndef NASNET_REWARD_H
 #define NASNET_REWARD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct provenance;
+struct genofile;
 
 #define REWARD_FORMAT "nasnet-c/reward"
 #define REWARD_VERSION 1
@@ -43,5 +45,13 @@ int reward_write(const struct reward *r, const char *path, const struct provenan
 int reward_read(struct reward *r, const char *path);
 /* The genotype file path as seen from the current directory. */
 int reward_genotype_path(const struct reward *r, const char *reward_path, char *out, int n);
+/* The genotype text a reward records for genotype file g (as `score` writes it). */
+void reward_genotype_text(const struct genofile *g, char *out, size_t n);
+/* 1 when r scored exactly g: same genotype text and sampling policy hash. */
+int reward_matches(const struct reward *r, const struct genofile *g);
+/* One error line unless r (read from reward_path) scored g (read from gpath):
+ * a reward never stands for a genotype file replaced after scoring. */
+int reward_check_genotype(const struct reward *r, const char *reward_path,
+			  const struct genofile *g, const char *gpath);
 
 #endif

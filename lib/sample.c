@@ -5,8 +5,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "atomic.h"
 #include "genofile.h"
+#include "reward.h"
 #include "util.h"
 
 /* child i: actions from the strategy, the round's configuration, its seed */
@@ -47,23 +50,63 @@ static int sample_child(const struct sample_round *sr, int i, struct genofile *g
 	return genotype_format(&g->geno, text, (int)n) < 0 ? -1 : 0;
 }
 
+/* DIR/arch_NNNN<suffix> */
+static int child_path(char *buf, size_t n, const char *dir, int i, const char *suffix)
+{
+	if (snprintf(buf, n, "%s/arch_%04d%s", dir, i, suffix) >= (int)n)
+		return error("%s: path too long", dir);
+	return 0;
+}
+
+/* the child at reward_path's genotype file may be rewritten only with the
+ * genotype its reward scored */
+static int keep_scored(const char *reward_path, const struct genofile *g)
+{
+	struct reward r;
+
+	if (reward_read(&r, reward_path) < 0)
+		return -1;
+	if (reward_matches(&r, g))
+		return 0;
+	return error("%s: already has a reward for genotype '%.80s'; refusing to replace its genotype "
+		     "file with another (were the settings changed? use another RUN, or delete the "
+		     "round folder to sample it again)", reward_path, r.genotype_text);
+}
+
 int sample_round(const struct sample_round *sr, const struct provenance *prov, FILE *list)
 {
 	char path[4096], text[4096];
+	struct atomic_batch batch;
+	struct genofile g;
 
+	/* a genotype that has a reward is never replaced by another (settings
+	 * rewritten under a run): all checked before any file is written */
 	for (int i = 0; i < sr->count; i++) {
-		struct genofile g;
-
+		/* its reward, or (successive halving, mid-round) its rung-0 reward */
+		if (child_path(path, sizeof path, sr->dir, i, ".reward.h5") < 0)
+			return -1;
+		if (access(path, F_OK) < 0 &&
+		    (child_path(path, sizeof path, sr->dir, i, ".r0.reward.h5") < 0 ||
+		     access(path, F_OK) < 0))
+			continue;
 		if (sample_child(sr, i, &g, text, sizeof text) < 0)
 			return -1;
-		if (snprintf(path, sizeof(path), "%s/arch_%04d.h5", sr->dir, i) >= (int)sizeof(path))
-			return error("%s: path too long", sr->dir);
-		if (genofile_write(path, &g, prov) < 0)
+		if (keep_scored(path, &g) < 0)
+			return SAMPLE_REFUSED;
+	}
+	/* one sync per batch of files, not two per file (rounds of 1000s of children) */
+	atomic_batch_init(&batch);
+	for (int i = 0; i < sr->count; i++) {
+		if (sample_child(sr, i, &g, text, sizeof text) < 0 ||
+		    child_path(path, sizeof path, sr->dir, i, ".h5") < 0 ||
+		    genofile_write_batch(path, &g, prov, &batch) < 0) {
+			atomic_batch_abort(&batch);
 			return -1;
+		}
 		if (list)
 			fprintf(list, "%s\t%s\n", path, text);
 	}
-	return 0;
+	return atomic_batch_commit(&batch);
 }
 
 struct evo_member *sample_members(const struct evaluated *e, int n)

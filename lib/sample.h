@@ -27,7 +27,11 @@ struct sample_round {
 };
 
 /* Write the round's genotype files (atomically, each with its sampling
- * record); print "PATH<TAB>genotype text" for each on `list` (NULL: none). */
+ * record, one sync per batch); print "PATH<TAB>genotype text" for each on
+ * `list` (NULL: none). A child that already has a reward (ARCH.reward.h5 or
+ * ARCH.r0.reward.h5) for another genotype refuses the whole round before
+ * anything is written: SAMPLE_REFUSED (error() printed), else 0 or -1. */
+#define SAMPLE_REFUSED (-2)
 int sample_round(const struct sample_round *sr, const struct provenance *prov, FILE *list);
 
 /* The evolution members (actions, reward) of an evaluated history; malloc'd,

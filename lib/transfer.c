@@ -66,7 +66,7 @@ static int pick_from_reward(const struct reward *r, const char *reward_path,
 
 	if (reward_genotype_path(r, reward_path, path, sizeof path) < 0)
 		return -1;
-	if (genofile_read(path, &gf) < 0)
+	if (genofile_read(path, &gf) < 0 || reward_check_genotype(r, reward_path, &gf, path) < 0)
 		return -1;
 	if (!gf.has_cells)
 		return error("%s: space '%s' has no cells to transfer (it is a table lookup)",
@@ -81,6 +81,20 @@ static int pick_from_reward(const struct reward *r, const char *reward_path,
 	else
 		base_name(p->name, sizeof p->name, path);
 	return 0;
+}
+
+/* a search child's reward, arch_NNNN.reward.h5; not a test-split score
+ * (arch_0000.test.reward.h5) or another stray file of a round folder */
+static int is_child_reward(const char *path)
+{
+	const char *b = strrchr(path, '/'), *p;
+
+	b = b ? b + 1 : path;
+	if (strncmp(b, "arch_", 5))
+		return 0;
+	for (p = b + 5; *p >= '0' && *p <= '9'; p++)
+		;
+	return p > b + 5 && !strcmp(p, ".reward.h5");
 }
 
 int transfer_run_top(const char *run, int k, struct transfer_pick **picks, int *n)
@@ -105,6 +119,8 @@ int transfer_run_top(const char *run, int k, struct transfer_pick **picks, int *
 	if (grc == 0)
 		list = xcalloc(gl.gl_pathc, sizeof *list);
 	for (size_t i = 0; grc == 0 && i < gl.gl_pathc; i++) {
+		if (!is_child_reward(gl.gl_pathv[i]))
+			continue;
 		if (reward_read(&r, gl.gl_pathv[i]) < 0)
 			goto out;
 		if (r.failed)

@@ -161,9 +161,11 @@ search_curve() {
 		{ k = $c["round"] " " $c["index"]; g = ("rung" in c) ? $c["rung"] + 0 : 0
 		  if (!(k in rung) || g >= rung[k]) { rung[k] = g; rw[k] = $c["reward"] } }
 		END { for (k in rw) print k, rw[k] }' "$run/history.tsv" >"$tmpd/rewards"
-	for dir in "$run"/round-[0-9][0-9][0-9]; do
+	# counted up from round-000: round-1000 and on too (no fixed-width glob)
+	for ((r = 0; ; r++)); do
+		printf -v dir '%s/round-%03d' "$run" "$r"
+		[ -d "$dir" ] || break
 		[ -f "$dir/compute.tsv" ] || continue
-		r=$((10#${dir##*round-}))
 		read -r spent cpu < <(awk -F'\t' -v s="$spent" -v c="$cpu" 'NR == 2 { printf "%.0f %.3f\n", s + $1, c + $2 }' "$dir/compute.tsv")
 		line=$(awk -v r="$r" '$1 <= r { print $3 }' "$tmpd/rewards" | sort -gr |
 			awk '{ n++; s += $1; if (n == 1) t1 = s; if (n == 5) t5 = s / 5; if (n == 25) t25 = s / 25 }

@@ -6,8 +6,9 @@
 #    is refused instead of racing the first;
 # 3. records the settings on the first call and refuses a later call whose
 #    settings differ (ROUNDS, JOBS, SSHLOGINFILE and LAUNCH may change);
-# 4. sweeps temporary files a killed run left behind;
-# 5. runs the rounds (pipelines/rounds.mk): make decides what is missing;
+# 4. sweeps temporary files a killed run left behind (its own only);
+# 5. repairs finished rounds whose files were lost (repair below);
+# 6. runs the rounds (pipelines/rounds.mk): make decides what is missing;
 #    with BUDGET (training images), one round at a time until the images of
 #    every finished round (pipelines/compute.sh, cached in round-RRR/compute.tsv)
 #    reach it: ROUNDS is then only a cap.
@@ -53,11 +54,26 @@ esac
 [ -f "$DATA" ] || [ "$SPACE" = nb201 ] || { echo "search: $DATA: no such dataset file" >&2; exit 3; }
 
 mkdir -p "$RUN"
-exec 9>"$RUN/.lock"
-if ! flock -n 9; then
-	echo "search: $RUN is in use by another make search (lock $RUN/.lock); wait for it or stop it" >&2
-	exit 1
-fi
+. pipelines/runlib.sh
+bin=${NASNET_BIN:-bin}
+
+# The run's lock: this search takes it exclusively, which fails while another
+# search or any worker of a killed one (child.sh takes it shared) still runs;
+# then holds it shared, so that its own children can take it too. The search
+# id tells a child of a killed search (an orphaned GNU parallel starting its
+# next job) that it must not run beside this one.
+take_lock() {
+	exec 9>"$RUN/.lock"
+	if ! flock -n -x 9; then
+		echo "search: $RUN is in use by another make search, or by the children of a killed one (lock $RUN/.lock); wait for them or stop them" >&2
+		exit 1
+	fi
+	NASNET_SEARCH_ID=$$.$(date +%s%N)
+	export NASNET_SEARCH_ID
+	echo "$NASNET_SEARCH_ID" | commit "$RUN/.search"
+	flock -n -s 9 || { echo "search: $RUN: lost the lock to another make search" >&2; exit 1; }
+}
+take_lock
 
 # settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
 # and LAUNCH may change between calls); the child settings and their defaults
@@ -82,17 +98,43 @@ if [ -f "$settings" ]; then
 		exit 2
 	fi
 else
-	tmp=$RUN/.settings.tmp.$$
-	{ printf "%s\n" "$want"; echo "SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(date +%s)}"; } >"$tmp"
-	mv "$tmp" "$settings"
+	{ printf "%s\n" "$want"; echo "SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(date +%s)}"; } | commit "$settings"
 fi
 # every file of a run records the run's start as its provenance time, so that
 # resumed and uninterrupted runs write identical bytes
 SOURCE_DATE_EPOCH=$(sed -n 's/^SOURCE_DATE_EPOCH=//p' "$settings")
 export SOURCE_DATE_EPOCH
 
-find "$RUN" -name '.*.tmp.*' -type f -delete
+# temporary files a killed run left: in the run folder and its round folders
+# only, never in a nested run (another run's in-flight files)
+sweep() {
+	local dirs=("$RUN") d k
+	for ((k = 0; ; k++)); do round_dir d $k; [ -d "$d" ] || break; dirs+=("$d"); done
+	find "${dirs[@]}" -maxdepth 1 -name '.*.tmp.*' -type f -delete
+}
+
+# finished rounds whose files were lost or damaged: lost rewards are scored
+# again, lost round policies and tables made again, the run's history.tsv,
+# timing.tsv and policy.h5 rebuilt from the rounds (all deterministic)
+repair() {
+	local k d last
+	last=$(last_done)
+	for ((k = 0; k <= last; k++)); do
+		round_dir d $k
+		if ! list_ok $k || ! round_complete $k; then
+			echo "search: round $k: lost files; making them again" >&2
+			bash pipelines/round.sh children $k
+			rm -f "$d/history.tsv"
+		fi
+		case $STRATEGY in ppo | reinforce) [ -s "$d/policy.h5" ] || bash pipelines/round.sh policy $k ;; esac
+		[ -s "$d/history.tsv" ] && [ -s "$d/timing.tsv" ] || bash pipelines/round.sh tables $k
+	done
+	[ "$last" -lt 0 ] || bash pipelines/round.sh run_tables "$last"
+}
+
+sweep
 sha=; [ "$SCHEDULE" = sha ] && sha=", successive halving ($RUNGS rungs, eta $ETA)"
+repair
 if [ -z "$BUDGET" ]; then
 	echo "search: $RUN: strategy $STRATEGY, space $SPACE, $ROUNDS rounds of $CHILDREN children, $JOBS jobs$sha" >&2
 	exec make --no-print-directory -r -f pipelines/rounds.mk

@@ -7,8 +7,16 @@ run=$1 mode=${2:-}
 rounds_target=${ROUNDS:-?}
 # with a budget, ROUNDS is only a cap: search.sh prints the budget's ETA instead
 [ -z "${BUDGET:-}" ] || rounds_target=?
-done_rounds=$(ls -d "$run"/round-[0-9][0-9][0-9] 2>/dev/null | while read -r d; do [ -f "$d/done" ] && echo x; done | wc -l)
-cur=$(ls -d "$run"/round-[0-9][0-9][0-9] 2>/dev/null | tail -1)
+# round folders counted up from round-000 (past round-999 too), no glob
+RUN=$run
+. "$(dirname "$0")/runlib.sh"
+done_rounds=0 cur=
+for ((k = 0; ; k++)); do
+	round_dir d $k
+	[ -d "$d" ] || break
+	cur=$d
+	[ ! -f "$d/done" ] || done_rounds=$((k + 1))
+done
 best=- mean=- evaluated=0
 # awk prelude: c["name"] is the column of that name in the header (nas-history's)
 cols='NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i } '

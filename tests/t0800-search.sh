@@ -91,7 +91,7 @@ t "the crash is in history.tsv as failed with its reason" \
 	'paste <(col round "$h") <(col index "$h") <(col status "$h") | grep -q "^0	1	failed: train-child killed by signal 11"'
 
 # most children failing stops the search with a message naming a log
-printf '#!/bin/sh\nexit 1\n' >"$tmp/fakebin/train-child"
+printf '#!/bin/sh\nexit 3\n' >"$tmp/fakebin/train-child"
 NASNET_BIN="$tmp/fakebin" search JOBS=2 RUN="$tmp/badrun" >/dev/null 2>"$tmp/err"; rc=$?
 t "a round where most children fail stops the search, naming the first log" \
 	'[ $rc != 0 ] && grep -q "children failed; stopping (first failure: .*arch_0000.log)" "$tmp/err"'

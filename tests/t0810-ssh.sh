@@ -3,6 +3,10 @@
 # sshd on a loopback port with throw-away keys; children run over ssh and
 # their rewards come back (shared file system mode, and transfer mode).
 . "$(dirname "$0")/lib.sh"
+# only this test's folders: its own HOME (GNU parallel keeps ~/.parallel) and
+# remote work folder, so that two runs of it never meet
+export HOME=$tmp/home
+mkdir -p "$HOME"
 
 if [ "$(id -u)" != 0 ] || [ ! -x /usr/sbin/sshd ]; then
 	echo "1..0 # SKIP needs root and openssh-server (make deps-test installs it)"
@@ -50,11 +54,13 @@ t "both children have rewards" '[ "$(ls "$tmp"/shared/round-000/arch_*.reward.h5
 rel=runs/.t0810-$$
 trap 'kill $(cat "$tmp/sshd.pid" 2>/dev/null) 2>/dev/null; rm -rf "$tmp" "$rel"' EXIT
 cp "$tmp/d.h5" "$tmp/d2.h5"
-SSH_TRANSFER=1 search RUN="$rel" >"$tmp/out" 2>&1; rc=$?
+mkdir "$tmp/remote" && touch "$tmp/remote/mine"
+SSH_TRANSFER=1 SSH_WORKDIR=$tmp/remote search RUN="$rel" >"$tmp/out" 2>&1; rc=$?
 t "a round over ssh in transfer mode completes" '[ $rc = 0 ]' || sed 's/^/# /' "$tmp/out"
 t "rewards and weights came back" \
 	'[ "$(ls "$rel"/round-000/arch_*.reward.h5 | wc -l)" = 2 ] && [ "$(ls "$rel"/round-000/arch_*.weights.h5 | wc -l)" = 2 ]'
 t "transfer mode matches the shared mode's history" \
 	'cmp -s <(cut -f1-7 "$rel/history.tsv") <(cut -f1-7 "$tmp/shared/history.tsv")'
-t "the remote work folder holds no job files" '[ -z "$(find ~/.nasnet-c-work -name "arch_*" 2>/dev/null)" ]'
+t "the remote work folder (this test's own) holds no job files" \
+	'[ -e "$tmp/remote/mine" ] && [ -z "$(find "$tmp/remote" -name "arch_*")" ]'
 finish

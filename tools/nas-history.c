@@ -6,11 +6,13 @@
  * --timing table (timing.tsv).
  */
 #include "cli.h"
+#include "genofile.h"
 #include "reward.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { OPT_TIMING = OPT_TOOL_BASE, OPT_FAILED_ONLY, OPT_NO_HEADER, OPT_FIELDS };
 
@@ -19,7 +21,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nas-history [options] REWARD.h5...\n"
 		"Print one tab-separated line per reward file (nasnet-c/reward), ordered by\n"
-		"(round, index, file name), after a header line naming the columns:\n"
+		"(round, index, file name), after a header line naming the columns.\n"
+		"Each reward's genotype file must exist and still hold the genotype scored\n"
+		"(text and policy hash). Columns:\n"
 		"  round index reward accuracy params mult_adds status genotype rung epochs\n"
 		"rung is the successive-halving rung the reward was measured at (0 for a plain\n"
 		"search), epochs the training behind it (nan when unknown).\n"
@@ -108,6 +112,22 @@ static int parse_fields(const char *list, int *sel, int max)
 	return n;
 }
 
+/* a reward stands only for the genotype file it names, unchanged */
+static int read_row(struct row *row)
+{
+	struct genofile g;
+	char gpath[4096];
+
+	if (reward_read(&row->r, row->path) < 0 ||
+	    reward_genotype_path(&row->r, row->path, gpath, sizeof gpath) < 0)
+		return -1;
+	if (access(gpath, F_OK) < 0)
+		return error("%s: its genotype file %s is missing", row->path, gpath);
+	if (genofile_read(gpath, &g) < 0)
+		return -1;
+	return reward_check_genotype(&row->r, row->path, &g, gpath);
+}
+
 static int by_position(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
@@ -163,7 +183,7 @@ int main(int argc, char **argv)
 	rows = xcalloc((size_t)(n ? n : 1), sizeof *rows);
 	for (int i = 0; i < n; i++) {
 		rows[i].path = argv[optind + i];
-		if (reward_read(&rows[i].r, rows[i].path) < 0)
+		if (read_row(&rows[i]) < 0)
 			return EXIT_BADINPUT;
 	}
 	qsort(rows, (size_t)n, sizeof *rows, by_position);

@@ -13,12 +13,15 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "atomic.h"
 #include "cli.h"
 #include "dataset.h"
 #include "evolution.h"
 #include "genofile.h"
 #include "history.h"
 #include "policy.h"
+#include "reward.h"
+#include "rng.h"
 #include "space.h"
 #include "sample.h"
 #include "strategy.h"
@@ -59,6 +62,9 @@ static void usage(FILE *f)
 		"ppo/reinforce, its sampling record (actions, log-probs, policy hash). Prints\n"
 		"one line per file: path, then the genotype text (or nb201 cell string).\n"
 		"Child i of round R draws from the stream (seed, R, i): deterministic.\n"
+		"A genotype file whose child has a reward (arch_NNNN.reward.h5, or a rung-0\n"
+		"arch_NNNN.r0.reward.h5) is rewritten only with the genotype that reward\n"
+		"scored; another is refused (exit 3).\n"
 		"  --strategy S        ppo (default), or another of --list-strategies\n"
 		"  --policy FILE       sample from this policy (ppo, reinforce); the seed is the\n"
 		"                      policy's unless --seed is given. Without it a fresh policy\n"
@@ -270,8 +276,10 @@ int main(int argc, char **argv)
 	sr = (struct sample_round){ .strategy = strategy, .state = &sst, .cfg = &cfg, .seed = seed,
 				    .train_seed = train_seed, .round = (int)round,
 				    .count = (int)count, .dir = out };
-	if (sample_round(&sr, &prov, stdout) < 0)
+	if ((rc = sample_round(&sr, &prov, stdout)) < 0) {
+		rc = rc == SAMPLE_REFUSED ? EXIT_BADINPUT : EXIT_FAIL;
 		goto out;
+	}
 	rc = EXIT_OK;
 out:
 	policy_trace_free(&tr);
