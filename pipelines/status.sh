@@ -45,6 +45,13 @@ if [ -n "$cur" ] && [ ! -f "$cur/done" ] && [ -f "$cur/archs.list" ]; then
 	scored=$(while read -r a; do [ -f "${a%.h5}.reward.h5" ] && echo x; done <"$cur/archs.list" | wc -l)
 	ckpt=$(while read -r a; do [ -f "${a%.h5}.ckpt.h5" ] && echo x; done <"$cur/archs.list" | wc -l)
 	echo "in progress: $(basename "$cur"): $scored/$total children scored, $ckpt with a mid-training checkpoint"
+	# successive halving: each rung's list and how much of it is scored
+	for ((k = 0; ; k++)); do
+		[ -f "$cur/rung-$k.list" ] || break
+		n=$(wc -l <"$cur/rung-$k.list")
+		s=$(while read -r a; do [ -f "${a%.h5}.r$k.reward.h5" ] && echo x; done <"$cur/rung-$k.list" | wc -l)
+		echo "  rung $k:    $s/$n scored$([ -f "$cur/rung-$k.done" ] && echo ", done")"
+	done
 fi
 echo "evaluated:  $evaluated children, best reward $best"
 if [ -f "$run/history.tsv" ] && [ "$evaluated" -gt 0 ]; then
