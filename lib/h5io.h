@@ -42,6 +42,7 @@ struct h5f {
 	char *path;   /* the name the user sees (final path) */
 	char *tmp;    /* temporary path while writing, else NULL */
 	int version;  /* schema_version read from or written to the file */
+	int checked;  /* has a root checksum: every dataset read is verified */
 };
 
 /* Call once at start (tools do it in cli_init). */
