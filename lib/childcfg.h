@@ -6,6 +6,7 @@
 #ifndef NASNET_CHILDCFG_H
 #define NASNET_CHILDCFG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct h5f;
@@ -64,6 +65,10 @@ int child_config_read(struct h5f *f, const char *group, struct child_config *c);
 /* Range-check every field (the same ranges as reading); error() names `what`. */
 int child_config_check(const struct child_config *c, const char *what);
 
+/* 0 when a and b are the same configuration; else 1 and `out` names the
+ * first difference ("lr 0.2, this run 0.05"; a is the recorded one). */
+int child_config_diff(const struct child_config *a, const struct child_config *b, char *out,
+		      size_t n);
 /* "cifar"/"imagenet", "cosine"/"constant"; lookups return -1 when unknown. */
 const char *stem_name(int stem);
 int stem_lookup(const char *name);
