@@ -124,6 +124,11 @@ int main(int argc, char **argv)
 			data = optarg;
 			break;
 		case OPT_FAILED:
+			/* it becomes a history.tsv field (D21) */
+			if (!*optarg || !one_line(optarg)) {
+				error("invalid --failed reason: one line without tabs expected");
+				return EXIT_USAGE;
+			}
 			failed_reason = optarg;
 			break;
 		case OPT_RUNG:
@@ -216,6 +221,11 @@ int main(int argc, char **argv)
 		rc = EXIT_BADINPUT;
 		goto out;
 	}
+	/* images of another shape would be read past their end (D8) */
+	if (dataset_fits_child(arch, gf.cfg.train.data, &d, &gf.cfg.macro) < 0) {
+		rc = EXIT_BADINPUT;
+		goto out;
+	}
 	{
 		const struct dataset_split *s = !strcmp(split, "test") ? &d.test : &d.valid;
 		double acc, loss;
@@ -225,7 +235,17 @@ int main(int argc, char **argv)
 			rc = EXIT_BADINPUT;
 			goto out;
 		}
-		evaluate(net, &d, s, (int)batch, &c, &acc, &loss);
+		if (evaluate(net, &d, s, (int)batch, &c, &acc, &loss) < 0) {
+			rc = EXIT_BADINPUT;
+			goto out;
+		}
+		/* finite weights can still overflow (D22): the child failed, not scored */
+		if (!isfinite(loss)) {
+			r.failed = 1;
+			snprintf(r.reason, sizeof r.reason, "non-finite outputs on the %s split",
+				 split);
+			acc = 0;
+		}
 		r.accuracy = acc;
 		r.loss = loss;
 		if (!strcmp(split, "test"))
