@@ -84,7 +84,8 @@ int main(int argc, char **argv)
 	rows = xcalloc((size_t)(n ? n : 1), sizeof *rows);
 	for (int i = 0; i < n; i++) {
 		rows[i].path = argv[optind + i];
-		if (reward_read(&rows[i].r, rows[i].path) < 0)
+		if (reward_read(&rows[i].r, rows[i].path) < 0 ||
+		    reward_check_genotype(&rows[i].r, rows[i].path) < 0)
 			return EXIT_BADINPUT;
 	}
 	qsort(rows, (size_t)n, sizeof *rows, by_position);
