@@ -241,7 +241,7 @@ for c in ("one",):
 PYEOF
 refused "D4: import-data png refuses a one-class folder" 'png1.*(one class|1 class)' \
 	"$B/import-data" png -q --valid 1 "$H/png1" -o "$tmp/p1.h5"
-refused "D4: import-data refuses an empty training split" 'no training images|empty' \
+expect 2 "D4: import-data refuses an empty training split (a usage error: --valid too big)" \
 	"$B/import-data" idx -q --train-images "$H/train-img" --train-labels "$H/train-lab" \
 	--test-images "$H/test-img" --test-labels "$H/test-lab" --valid 16 -o "$H/e.h5"
 cp "$H/d.h5" "$H/d_k1.h5"
