@@ -171,6 +171,13 @@ oom_run() {
 rc=$?
 t "D13: out of memory exits 1 (exit $rc)" '[ $rc = 1 ]'
 one_line_err "out of memory" "D13: ... with one line"
+expect 2 "D13: sample-arch --filters 5000 (beyond the network builder's 4096) is a usage error" \
+	"$B/sample-arch" -q --space nasnet --strategy random --data d.h5 --filters 5000 --count 1 \
+	--out big --round 1
+cp "$H/arch_0000.h5" "$H/g_f5000.h5"
+edit "$H/g_f5000.h5" 'f["/config"].attrs["filters"] = 5000'
+refused "D13: a genotype whose config cannot be built (filters 5000) is refused on read" \
+	"g_f5000\.h5: attribute 'filters' on '/config' is 5000" "$B/nas-check" -q "$H/g_f5000.h5"
 
 # ---- D10: non-finite policy optimizer state ----
 for v in "adam_nan:f['/adam_m/lstm_wx'][0, 0] = math.nan" "adamv_neg:f['/adam_v/lstm_wx'][...] = -1.0"; do

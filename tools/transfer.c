@@ -429,7 +429,7 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 			m->cells = (int)v;
 			break;
 		case OPT_FILTERS:
-			if (parse_long(optarg, 1, 8192, &v) < 0)
+			if (parse_long(optarg, 1, 4096, &v) < 0)
 				goto bad;
 			m->filters = (int)v;
 			a->penultimate = 0;
