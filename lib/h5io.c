@@ -399,6 +399,18 @@ fail:
 	return -1;
 }
 
+int h5_is_hdf5(const char *path)
+{
+	struct stat st;
+	htri_t is;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	is = H5Fis_hdf5(path);
+	H5Eclear2(H5E_DEFAULT);
+	return is > 0;
+}
+
 int h5_open_any(struct h5f *f, const char *path, char **format)
 {
 	int64_t version;

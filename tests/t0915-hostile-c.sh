@@ -77,8 +77,10 @@ PYEOF
 
 # ---- D12: external links, external storage, virtual datasets, FIFOs ----
 mkfifo "$H/fifo"
-refused "D12: a FIFO given as a file is refused, not opened" 'fifo: .*not a regular file' \
-	"$B/nas-check" -q "$H/fifo"
+for tool in "nas-check -q" "build-net -q --genotype" "show-genotype -q" draw-cell "train-child -q"; do
+	refused "D12: ${tool%% *} refuses a FIFO given as a file, without opening it" \
+		'fifo: .*not a regular file' $B/$tool "$H/fifo"
+done
 cp "$H/arch_0000.h5" "$H/g_extlink.h5"
 edit "$H/g_extlink.h5" 'del f["/normal"]; f["/normal"] = h5py.ExternalLink(sys.argv[1].rsplit("/", 1)[0] + "/fifo", "/x")'
 for tool in "nas-check -q" "show-genotype -q" "build-net -q --genotype" "train-child -q" draw-cell; do
