@@ -164,7 +164,8 @@ t "D8: no reward written for them" '[ ! -e "$tmp/s.reward.h5" ]'
 	--filters 4096 --count 1 --out big --round 0 >/dev/null)
 oom_run() {
 	if [ -n "${NASNET_SANITIZED:-}" ]; then
-		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}max_allocation_size_mb=256:allocator_may_return_null=1 \
+		# the refused allocation's warning goes to our own log, not the leg's
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}max_allocation_size_mb=256:allocator_may_return_null=1:log_path=$tmp/oom-asan \
 			exec "$@"
 	fi
 	ulimit -c 0 -v 400000 && exec "$@"

@@ -85,8 +85,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		rows[i].path = argv[optind + i];
 		if (reward_read(&rows[i].r, rows[i].path) < 0 ||
-		    reward_check_genotype(&rows[i].r, rows[i].path) < 0)
+		    reward_check_genotype(&rows[i].r, rows[i].path) < 0) {
+			free(rows);
 			return EXIT_BADINPUT;
+		}
 	}
 	qsort(rows, (size_t)n, sizeof *rows, by_position);
 	if (header)
