@@ -39,15 +39,19 @@ int child_evaluate(const char *weights, const char *arch, const struct genofile 
 		      split == DS_TEST ? "test" : "valid");
 		goto out;
 	}
+	/* images of another shape would be read past their end (D8) */
+	if (dataset_fits_child(arch ? arch : weights, cfg->train.data, &d, &cfg->macro) < 0)
+		goto out;
 	/* evaluate() runs net_infer: no batch arena */
 	rc = TRAIN_ERROR;
 	net = net_create(&out->trained.geno, &cfg->macro, 0, NULL);
 	if (!net)
 		goto out;
 	net_alloc_params(net);
-	if (netfile_read_into(weights, net) < 0)
+	if (netfile_read_into(weights, net) < 0 ||
+	    evaluate(net, &d, s, batch, env, &out->accuracy, &out->loss) < 0)
 		rc = TRAIN_BADINPUT;
-	else if (evaluate(net, &d, s, batch, env, &out->accuracy, &out->loss) == 0)
+	else
 		rc = TRAIN_OK;
 	out->params = net->n_params;
 	out->mult_adds = net->n_macs;
@@ -155,6 +159,13 @@ int child_score(const char *arch, const struct child_score_opts *o, const struct
 	rc = child_evaluate(weights, arch, &gf, o->data, o->split, o->batch, env, &ev);
 	if (rc != TRAIN_OK)
 		return rc;
+	/* finite weights can still overflow (D22): the child failed, not scored */
+	if (!isfinite(ev.loss)) {
+		r->failed = 1;
+		snprintf(r->reason, sizeof r->reason, "non-finite outputs on the %s split",
+			 o->split == DS_TEST ? "test" : "valid");
+		ev.accuracy = 0;
+	}
 	r->accuracy = ev.accuracy;
 	r->loss = ev.loss;
 	if (o->split == DS_TEST)

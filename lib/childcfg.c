@@ -523,3 +523,27 @@ int child_config_read(struct h5f *f, const char *group, struct child_config *c)
 	*c = t;
 	return 0;
 }
+
+int child_config_diff(const struct child_config *a, const struct child_config *b, char *out,
+		      size_t n)
+{
+	if (a->macro.stem != b->macro.stem)
+		return snprintf(out, n, "stem %s, this run %s", stem_name(a->macro.stem),
+				stem_name(b->macro.stem)), 1;
+	if (a->train.schedule != b->train.schedule)
+		return snprintf(out, n, "lr_schedule %s, this run %s",
+				lr_schedule_name(a->train.schedule),
+				lr_schedule_name(b->train.schedule)), 1;
+	if (strcmp(a->train.data, b->train.data))
+		return snprintf(out, n, "data %s, this run %s", a->train.data, b->train.data), 1;
+	if (a->train.seed != b->train.seed)
+		return snprintf(out, n, "seed %llu, this run %llu", (unsigned long long)a->train.seed,
+				(unsigned long long)b->train.seed), 1;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		double va = field_get(a, &fields[i]), vb = field_get(b, &fields[i]);
+
+		if (fields[i].kind != K_U64 && va != vb)
+			return snprintf(out, n, "%s %.9g, this run %.9g", fields[i].name, va, vb), 1;
+	}
+	return 0;
+}

@@ -6,6 +6,7 @@
 #ifndef NASNET_CHILDCFG_H
 #define NASNET_CHILDCFG_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -101,6 +102,10 @@ void child_config_print_run_settings(FILE *f);
  * override them. */
 const char *child_config_net_diff(const struct child_config *a, const struct child_config *b);
 
+/* 0 when a and b are the same configuration; else 1 and `out` names the
+ * first difference ("lr 0.2, this run 0.05"; a is the recorded one). */
+int child_config_diff(const struct child_config *a, const struct child_config *b, char *out,
+		      size_t n);
 /* "cifar"/"imagenet", "cosine"/"constant"; lookups return -1 when unknown. */
 const char *stem_name(int stem);
 int stem_lookup(const char *name);

@@ -430,7 +430,7 @@ int dataset_peek(const char *path, int *c, int *h, int *w, int *classes)
 
 	if (h5_open(&f, path, DATASET_FORMAT, DATASET_VERSION))
 		return -1;
-	rc = read_attr_range(&f, "num_classes", 1, DATASET_MAX_CLASSES, classes) ||
+	rc = read_attr_range(&f, "num_classes", 2, DATASET_MAX_CLASSES, classes) ||
 	     read_attr_range(&f, "channels", 1, DATASET_MAX_CHANNELS, c) ||
 	     read_attr_range(&f, "height", 1, DATASET_MAX_SIDE, h) ||
 	     read_attr_range(&f, "width", 1, DATASET_MAX_SIDE, w) ? -1 : 0;
@@ -448,7 +448,7 @@ int dataset_load(const char *path, struct dataset *d, unsigned splits)
 	memset(d, 0, sizeof(*d));
 	if (h5_open(&f, path, DATASET_FORMAT, DATASET_VERSION))
 		return -1;
-	if (read_attr_range(&f, "num_classes", 1, DATASET_MAX_CLASSES, &d->num_classes) ||
+	if (read_attr_range(&f, "num_classes", 2, DATASET_MAX_CLASSES, &d->num_classes) ||
 	    read_attr_range(&f, "channels", 1, DATASET_MAX_CHANNELS, &d->c) ||
 	    read_attr_range(&f, "height", 1, DATASET_MAX_SIDE, &d->h) ||
 	    read_attr_range(&f, "width", 1, DATASET_MAX_SIDE, &d->w))
@@ -469,9 +469,10 @@ int dataset_load(const char *path, struct dataset *d, unsigned splits)
 	    h5_read(&f, "/std", H5IO_F32, 1, dims, d->std))
 		goto fail;
 	for (int ch = 0; ch < d->c; ch++)
-		if (!isfinite(d->mean[ch]) || !isfinite(d->std[ch]) || d->std[ch] < 0) {
-			error("%s: channel %d has mean %g, std %g", path, ch, d->mean[ch],
-			      d->std[ch]);
+		if (!isfinite(d->mean[ch]) || !isfinite(d->std[ch]) || !(d->std[ch] > 0)) {
+			/* images are divided by std */
+			error("%s: channel %d has mean %g, std %g (expected a finite mean and a "
+			      "positive std)", path, ch, d->mean[ch], d->std[ch]);
 			goto fail;
 		}
 	for (int i = 0; i < 3; i++)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "genofile.h"
 #include "h5io.h"
@@ -33,6 +34,28 @@ void reward_init(struct reward *r)
  */
 static int check_numbers(const struct reward *r, const char *path)
 {
+	/* one-line fields and counts (D21): they become history.tsv fields */
+	const struct { const char *name; const char *v; } text[] = {
+		{ "reason", r->reason }, { "space", r->space }, { "genotype", r->genotype },
+		{ "genotype_text", r->genotype_text }, { "policy_hash", r->policy_hash },
+	};
+	const struct { const char *name; int64_t v, hi; } count[] = {
+		{ "params", r->params, INT64_MAX }, { "mult_adds", r->mult_adds, INT64_MAX },
+		{ "round", r->round, 999999999 }, { "index", r->index, 999999999 },
+	};
+
+	for (size_t i = 0; i < sizeof text / sizeof *text; i++)
+		if (!one_line(text[i].v))
+			return error("%s: %s holds a newline or tab, expected one line", path,
+				     text[i].name);
+	for (size_t i = 0; i < sizeof count / sizeof *count; i++)
+		if (count[i].v < -1 || count[i].v > count[i].hi)
+			return error("%s: %s is %lld, expected -1 (unknown) or 0..%lld", path,
+				     count[i].name, (long long)count[i].v, (long long)count[i].hi);
+	if (r->policy_hash[0] && (strlen(r->policy_hash) != 16 ||
+				  strspn(r->policy_hash, "0123456789abcdef") != 16))
+		return error("%s: policy_hash is '%s', expected 16 hex digits or empty", path,
+			     r->policy_hash);
 	if (r->failed) {
 		if (r->reward != 0)
 			return error("%s: reward is %g for a failed child, expected 0", path,
@@ -206,4 +229,18 @@ int reward_check_genotype(const struct reward *r, const char *reward_path,
 		     "(replaced after scoring: delete the reward to score it again)",
 		     reward_path, gpath, r->policy_hash[0] ? r->policy_hash : "(none)",
 		     (unsigned long long)g->policy_hash);
+}
+
+int reward_check_genotype_file(const struct reward *r, const char *reward_path)
+{
+	char path[4096];
+	struct stat st;
+
+	if (reward_genotype_path(r, reward_path, path, sizeof path) < 0)
+		return -1;
+	if (stat(path, &st) < 0)
+		return error("%s: its genotype file %s is missing", reward_path, path);
+	if (!S_ISREG(st.st_mode))
+		return error("%s: its genotype file %s is not a regular file", reward_path, path);
+	return 0;
 }

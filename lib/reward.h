@@ -43,6 +43,8 @@ struct reward {
 void reward_init(struct reward *r);
 int reward_write(const struct reward *r, const char *path, const struct provenance *prov);
 int reward_read(struct reward *r, const char *path);
+/* The genotype file the reward names exists and is a regular file (D21). */
+int reward_check_genotype_file(const struct reward *r, const char *reward_path);
 /* The genotype file path as seen from the current directory. */
 int reward_genotype_path(const struct reward *r, const char *reward_path, char *out, int n);
 /* The genotype text a reward records for genotype file g (as `score` writes it). */

@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	}
 
 	genofile_init(&gf);
-	if (H5Fis_hdf5(geno_arg) > 0) {
+	if (h5_is_hdf5(geno_arg)) {
 		if (genofile_read(geno_arg, &gf) < 0)
 			return EXIT_BADINPUT;
 		if (!gf.has_cells) {

@@ -88,6 +88,11 @@ int main(int argc, char **argv)
 			o.data = optarg;
 			break;
 		case OPT_FAILED:
+			/* it becomes a history.tsv field (D21) */
+			if (!*optarg || !one_line(optarg)) {
+				error("invalid --failed reason: one line without tabs expected");
+				return EXIT_USAGE;
+			}
 			o.failed = optarg;
 			break;
 		case OPT_RUNG:
