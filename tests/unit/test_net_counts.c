@@ -337,7 +337,7 @@ static void test_netfile(void)
 	ok(c && netfile_read_into(path, c) < 0, "a file of another network is refused");
 	unlink(path);
 	a->param[a->nparam_floats / 2] = NAN;
-	ok(netfile_write(path, a, &gf, &prov) < 0 && access(path, F_OK) < 0,
+	ok(netfile_write(path, a, &gf, NULL, &prov) < 0 && access(path, F_OK) < 0,
 	   "netfile_write refuses a non-finite weight and writes nothing");
 	net_free(a);
 	net_free(b);
