@@ -39,16 +39,15 @@ int child_evaluate(const char *weights, const char *arch, const struct genofile 
 		      split == DS_TEST ? "test" : "valid");
 		goto out;
 	}
-	/* images of another shape would be read past their end (D8) */
-	if (dataset_fits_child(arch ? arch : weights, cfg->train.data, &d, &cfg->macro) < 0)
-		goto out;
 	/* evaluate() runs net_infer: no batch arena */
 	rc = TRAIN_ERROR;
 	net = net_create(&out->trained.geno, &cfg->macro, 0, NULL);
 	if (!net)
 		goto out;
 	net_alloc_params(net);
+	/* images of another shape would be read past their end (D8) */
 	if (netfile_read_into(weights, net) < 0 ||
+	    dataset_fits_child(arch ? arch : weights, cfg->train.data, &d, &cfg->macro) < 0 ||
 	    evaluate(net, &d, s, batch, env, &out->accuracy, &out->loss) < 0)
 		rc = TRAIN_BADINPUT;
 	else

@@ -295,6 +295,11 @@ int h5_commit_batch(struct h5f *f, struct atomic_batch *b)
 {
 	int rc;
 
+	/* a batch member is sealed like any other file (D11) */
+	if (write_root_sum(f) < 0) {
+		h5_abort(f);
+		return -1;
+	}
 	if (H5Fflush(f->id, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(f->id) < 0) {
 		h5err(f, "cannot write");
 		f->id = -1;
