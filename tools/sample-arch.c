@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "dataref.h"
 #include "dataset.h"
 #include "evolution.h"
 #include "genofile.h"
@@ -25,6 +26,7 @@ enum {
 	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CELLS, OPT_FILTERS,
 	OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_LR, OPT_DATA, OPT_TRAIN_IMAGES, OPT_CONFIG_FROM,
 	OPT_RUNGS, OPT_ETA, OPT_TRAIN_SEED,
+	OPT_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +54,7 @@ static const struct option long_opts[] = {
 	{ "rungs", required_argument, NULL, OPT_RUNGS },
 	{ "eta", required_argument, NULL, OPT_ETA },
 	{ "train-seed", required_argument, NULL, OPT_TRAIN_SEED },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -74,6 +77,8 @@ static void usage(FILE *f)
 		"                      (its *.reward.h5) or a list file; repeatable\n"
 		"  --population P      evolution population (default 20)\n"
 		"  --tournament S      evolution tournament size (default 5)\n"
+		"  --check             check the options and the dataset, write nothing; prints\n"
+		"                      data_fingerprint=HEX when the dataset is here\n"
 		"Child configuration (defaults: lib/childcfg.c), written into every file:\n"
 		"  --config-from FILE  copy the configuration of a genotype file first\n"
 		"  --cells N --filters F --epochs E --steps S --batch B --lr X --data FILE\n"
@@ -110,6 +115,7 @@ int main(int argc, char **argv)
 	char **history_args = NULL, path[4096], text[4096];
 	long count = -1, round = -1, train_seed = -1, v;
 	int opt, nhist_args = 0, nhist = 0, strategy = STRATEGY_PPO, rl = 0, rc = EXIT_FAIL;
+	int check_only = 0;
 	uint64_t seed;
 	struct stat st;
 	double dv;
@@ -131,6 +137,7 @@ int main(int argc, char **argv)
 		case OPT_COUNT: bad = num("count", optarg, 0, 100000, &count); break;
 		case OPT_ROUND: bad = num("round", optarg, 0, INT32_MAX, &round); break;
 		case OPT_OUT: out = optarg; break;
+		case OPT_CHECK: check_only = 1; break;
 		case OPT_POLICY: policy_path = optarg; break;
 		case OPT_SPACE: space_name = optarg; break;
 		case OPT_SAVE_POLICY: save_policy = optarg; break;
@@ -225,6 +232,11 @@ int main(int argc, char **argv)
 		rc = EXIT_BADINPUT;
 		goto out;
 	}
+	/* absolute path and fingerprint: the files work from any folder (dataref.h) */
+	if (dataref_bind(&cfg.train) < 0) {
+		rc = EXIT_BADINPUT;
+		goto out;
+	}
 	if (count < 0 || !out || round < 0) {
 		error("--count, --out and --round are required");
 		rc = EXIT_USAGE;
@@ -243,6 +255,17 @@ int main(int argc, char **argv)
 	if (nhist_args && strategy != STRATEGY_EVOLUTION) {
 		error("--history is for --strategy evolution");
 		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (check_only) {
+		/* a dry run: make search checks its settings with it before recording them */
+		if (!policy_path && space_get(&sp, space_name ? space_name : "nasnet") < 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (cfg.train.data_fingerprint[0])
+			printf("data_fingerprint=%s\n", cfg.train.data_fingerprint);
+		rc = EXIT_OK;
 		goto out;
 	}
 	if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {

@@ -2,6 +2,7 @@
  * score - evaluate a trained child on held-out data and write its reward.
  */
 #include "cli.h"
+#include "dataref.h"
 #include "dataset.h"
 #include "genofile.h"
 #include "net.h"
@@ -204,6 +205,8 @@ int main(int argc, char **argv)
 	}
 	if (data)
 		snprintf(gf.cfg.train.data, sizeof gf.cfg.train.data, "%s", data);
+	else if (dataref_resolve(&gf.cfg.train, arch) < 0)
+		return EXIT_BADINPUT;
 	cli_apply_threads(&c);
 	if (dataset_load(gf.cfg.train.data, &d, !strcmp(split, "test") ? DS_TEST : DS_VALID) < 0)
 		return EXIT_BADINPUT;

@@ -15,6 +15,7 @@
  */
 #include "cli.h"
 #include "atomic.h"
+#include "dataref.h"
 #include "dataset.h"
 #include "genofile.h"
 #include "net.h"
@@ -675,6 +676,8 @@ int main(int argc, char **argv)
 	cfg.macro.in_w = shape.w;
 	cfg.macro.classes = shape.num_classes;
 	dataset_free(&shape);
+	if (dataref_bind(&cfg.train) < 0)
+		return EXIT_BADINPUT;
 	if (child_config_check(&cfg, "transfer") < 0)
 		return EXIT_USAGE;
 
