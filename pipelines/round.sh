@@ -49,8 +49,20 @@ run_children() {
 	# 9>&-: this shell holds the run's lock (fd 9, search.sh) until the round
 	# ends; parallel must not, or the placeholder `sleep 10101` processes it
 	# forks at start-up would keep a killed search's run locked for hours
+	# parallel's own messages wait in a file: a clean stop is not "This job failed"
+	local seen=0 perr=$dir/.parallel-err.tmp.$$ prc=0
+	[ -f "$dir/joblog" ] && seen=$(wc -l <"$dir/joblog")
 	# shellcheck disable=SC2086
-	parallel "${par[@]}" ${LAUNCH:-} pipelines/child.sh {} $rung :::: "$list" 9>&-
+	parallel "${par[@]}" ${LAUNCH:-} pipelines/child.sh {} $rung :::: "$list" 9>&- 2>"$perr" || prc=$?
+	if [ $prc -ne 0 ] && tail -n +$((seen + 1)) "$dir/joblog" | awk -F'\t' '$7 == 75 { s = 1 } END { exit !s }'; then
+		# a child checkpointed and exited 75: search.sh says "stopped" and exits 75
+		rm -f "$perr"
+		: >"$RUN/.stopped"
+		exit 75
+	fi
+	cat "$perr" >&2
+	rm -f "$perr"
+	[ $prc -eq 0 ] || exit $prc
 	local total failed=0 first= a rf
 	total=$(wc -l <"$list")
 	while read -r a; do

@@ -42,21 +42,18 @@ LAUNCH ?=
 SSH_TRANSFER ?= 0
 BUDGET ?=
 
-# Settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
-# and LAUNCH may change between calls).
-SEARCH_SETTINGS := STRATEGY SPACE SEED DATA CHILDREN CHILD_N CHILD_F CHILD_EPOCHS \
-	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SCHEDULE ETA RUNGS BUDGET
+# The settings, their kinds and which of them define a run (a later call must
+# agree) are listed once, in pipelines/settings.list; search.sh checks them.
+SEARCH_SETTINGS := $(shell sed -n 's/^\([A-Z][A-Z0-9_]*\) .*/\1/p' pipelines/settings.list)
 
-export RUN ROUNDS CHILDREN JOBS STRATEGY SPACE SEED DATA CHILD_N CHILD_F CHILD_EPOCHS \
-	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SSHLOGINFILE SSH_TRANSFER LAUNCH \
-	SCHEDULE ETA RUNGS BUDGET SEARCH_SETTINGS
+export RUN $(SEARCH_SETTINGS) SSHLOGINFILE SSH_TRANSFER LAUNCH
 
 .PHONY: search status report
 search: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)
 	@bash pipelines/search.sh
 
 status:
-	@bash pipelines/status.sh "$(RUN)"
+	@ROUNDS_GIVEN=$(if $(filter command line,$(origin ROUNDS)),$(ROUNDS)) bash pipelines/status.sh "$(RUN)"
 
 report: all
 	@bash pipelines/report.sh $(RUN)
