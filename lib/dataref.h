@@ -19,9 +19,19 @@
 #ifndef NASNET_DATAREF_H
 #define NASNET_DATAREF_H
 
+#include <stddef.h>
+
 #include "childcfg.h"
 
 int dataref_bind(struct train_config *t);
 int dataref_resolve(struct train_config *t, const char *genofile_path);
+/*
+ * An installed data file NAME (the NAS-Bench-201 table, the default dataset):
+ * BINDIR/../share/nasnet-c/NAME after `make install`, or data/NAME of the
+ * source tree the program runs from (bin/../data). Found from the program's own
+ * location, never the current folder. Returns 0 and the path in out, or -1
+ * (nothing printed) when neither is there.
+ */
+int dataref_share(const char *name, char *out, size_t n);
 
 #endif

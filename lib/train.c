@@ -58,6 +58,22 @@ static int file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+int derived_arch(const char *path, char *arch, size_t n)
+{
+	static const char *const suffixes[] = { ".weights.h5", ".stats.h5", ".ckpt.h5", ".failed.h5",
+						".test.reward.h5", ".reward.h5" };
+	size_t len = strlen(path);
+
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		size_t sl = strlen(suffixes[i]);
+
+		if (len > sl && !strcmp(path + len - sl, suffixes[i]) &&
+		    snprintf(arch, n, "%.*s.h5", (int)(len - sl), path) < (int)n && file_exists(arch))
+			return 1;
+	}
+	return 0;
+}
+
 int64_t train_total_steps(const struct train_config *t, int nimg, int *batch,
 			  int64_t *steps_per_epoch)
 {

@@ -147,6 +147,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *arch = argv[optind];
+	char owner[4096];
+
+	if (derived_arch(arch, owner, sizeof owner)) {
+		progress(&c, "%s: skipped, a file of %s (not a genotype file)", arch, owner);
+		return EXIT_OK;
+	}
 
 	if (genofile_read(arch, &gf) < 0)
 		return EXIT_BADINPUT;

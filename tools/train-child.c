@@ -72,6 +72,7 @@ int main(int argc, char **argv)
 	long steps = -1, epochs = -1, batch = -1;
 	double lr = -1;
 	const char *data = NULL, *want = "";
+	char arch[4096];
 	int opt, rc;
 	long v;
 
@@ -140,6 +141,10 @@ bad:
 		error("expected exactly one genotype file");
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (derived_arch(argv[optind], arch, sizeof arch)) {
+		progress(&c, "%s: skipped, a file of %s (not a genotype file)", argv[optind], arch);
+		return EXIT_OK;
 	}
 	if (genofile_read(argv[optind], &gf) < 0 ||
 	    (!data && dataref_resolve(&gf.cfg.train, argv[optind]) < 0))
