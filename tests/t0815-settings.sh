@@ -64,6 +64,17 @@ for o in "--steps -1" "--lr nan" "--batch 0" "--epochs 0" "--stop-after 0" "--ch
 	one_line_err "${o% *}" "D20: train-child $o: one line naming ${o% *}"
 done
 
+# D20: a hostile policy hyperparameter: one line naming the file and the value
+mkdir -p "$tmp/p"
+bin/sample-arch --quiet --count 1 --round 0 --out "$tmp/p" --space nb201 --save-policy "$tmp/p/pol.h5" >/dev/null
+for kv in beta1=1 clip=-0.5 temperature=0 lr=-1; do
+	cp "$tmp/p/pol.h5" "$tmp/p/${kv%%=*}.h5"
+	/usr/bin/python3 -c 'import sys, h5py; f = h5py.File(sys.argv[1], "r+"); f.attrs[sys.argv[2]] = float(sys.argv[3])' \
+		"$tmp/p/${kv%%=*}.h5" "${kv%%=*}" "${kv#*=}"
+	expect 3 "D20: nas-check refuses a policy with $kv" bin/nas-check --quiet "$tmp/p/${kv%%=*}.h5"
+	one_line_err "${kv%%=*}.h5: " "D20: policy $kv: one line naming the file"
+done
+
 # reference: a tiny search, uninterrupted (5 steps a child)
 search RUN="$tmp/run" CHILD_TRAIN_IMAGES=120 >"$tmp/ref.out" 2>&1; rc=$?
 t "a tiny reference search" '[ $rc = 0 ]' || sed 's/^/# /' "$tmp/ref.out"

@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 		error("--strategy is required (ppo, reinforce, random, evolution)");
 		return EXIT_USAGE;
 	}
-	if (policy_config_check(&sc.policy) < 0)
+	if (policy_config_check(&sc.policy, "policy flags") < 0)
 		return EXIT_USAGE;
 	t = xmalloc(sizeof(*t));
 	if (nb201_load(t, table ? table : nb201_default_path(defpath, sizeof defpath)) < 0)

@@ -163,7 +163,10 @@ bad:
 		struct macro_config *m = &gf.cfg.macro;
 
 		snprintf(gf.cfg.train.data, sizeof gf.cfg.train.data, "%s", data);
-		if (dataset_peek(data, &m->in_c, &m->in_h, &m->in_w, &m->classes) < 0)
+		/* the weights then record this dataset, its absolute path and fingerprint */
+		gf.cfg.train.data_fingerprint[0] = '\0';
+		if (dataset_peek(data, &m->in_c, &m->in_h, &m->in_w, &m->classes) < 0 ||
+		    dataref_bind(&gf.cfg.train) < 0)
 			return EXIT_BADINPUT;
 	}
 	cli_apply_threads(&c);
