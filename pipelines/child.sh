@@ -18,6 +18,9 @@ sfx=${rung:+.r$rung}
 reward=$base$sfx.reward.h5
 rung_flag=(${rung:+--rung "$rung"})
 [ -e "$reward" ] && exit 0
+# Slurm (scancel --signal, --signal=USR1@T) signals every process of the step,
+# this shell too: wait for train-child's checkpoint and pass its 75 up
+trap : USR1 TERM
 "$bin/train-child" --quiet --threads "${CHILD_THREADS:-1}" "${rung_flag[@]}" "$arch" 2>>"$log"
 rc=$?
 case $rc in
