@@ -32,10 +32,12 @@ struct field {
 
 static const struct field fields[] = {
 	{ "cells", K_INT, M(cells), 1, 64 },
-	{ "filters", K_INT, M(filters), 1, 8192 },
+	/* the network's own limits (net.c check_macro): a child is refused when
+	 * its file is written, not when each training fails */
+	{ "filters", K_INT, M(filters), 1, 4096 },
 	{ "input_channels", K_INT, M(in_c), 1, 64 },
-	{ "input_height", K_INT, M(in_h), 1, 8192 },
-	{ "input_width", K_INT, M(in_w), 1, 8192 },
+	{ "input_height", K_INT, M(in_h), 1, 4096 },
+	{ "input_width", K_INT, M(in_w), 1, 4096 },
 	{ "classes", K_INT, M(classes), 2, 1000000 },
 	{ "aux", K_INT, M(aux), 0, 1 },
 	{ "bn_momentum", K_FLT, M(bn_momentum), 0, 1 },

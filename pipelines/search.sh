@@ -50,9 +50,10 @@ kind_text() {
 	esac
 }
 
-# 1. every setting, before anything is written
-names=() run_names=()
-declare -A kind
+# 1. every setting, before anything is written: its kind here, then one dry run
+# of sample-arch's argument parsing with all of them (and the dataset)
+names=() run_names=() dry=() flagged=()
+declare -A kind flag
 no_data=/dev/null/no-dataset    # dry runs of single flags must not read a dataset
 while read -r name k scope check; do
 	case $name in '' | '#'*) continue ;; esac
@@ -60,17 +61,13 @@ while read -r name k scope check; do
 	[ "$scope" = run ] && run_names+=("$name")
 	val=${!name-}
 	c=$(canon "$k" "$val") || usage_error "$name='$val': expected $(kind_text "$k")"
-	case $check in
-	-) ;;
-	--*)
-		if ! msg=$("$bin/sample-arch" --check --quiet --count 1 --round 0 --out . --data "$no_data" \
-			"$check" "$val" 2>&1 >/dev/null); then
-			usage_error "$name='$val': ${msg#sample-arch: }"
-		fi ;;
-	*) [[ "|$check|" == *"|$val|"* ]] || usage_error "$name='$val': expected one of ${check//|/, }" ;;
-	esac
 	# ints are decimal from here on (ROUNDS=010 is 10)
 	case $k in count* | uint*) printf -v "$name" %s "$c" ;; esac
+	case $check in
+	-) ;;
+	--*) flag[$name]=$check; flagged+=("$name"); dry+=("$check" "${!name}") ;;
+	*) [[ "|$check|" == *"|$val|"* ]] || usage_error "$name='$val': expected one of ${check//|/, }" ;;
+	esac
 done <pipelines/settings.list
 
 if [ "$SCHEDULE" = sha ]; then
@@ -80,21 +77,23 @@ if [ "$SCHEDULE" = sha ]; then
 		usage_error "CHILDREN=$CHILDREN: SCHEDULE=sha needs at least ETA^(RUNGS-1) = $need children"
 fi
 
-sha_flags=()
-[ "$SCHEDULE" != sha ] || sha_flags=(--rungs "$RUNGS" --eta "$ETA")
 [ -z "$BUDGET" ] || [ "$SPACE" != nb201 ] ||
 	usage_error "BUDGET: the nb201 space trains no child, so it has no training images to count"
-fingerprint=
+data=$no_data
 if [ "$SPACE" != nb201 ]; then
 	[ -f "$DATA" ] || { echo "search: DATA=$DATA: no such dataset file" >&2; exit 3; }
-	# the whole child configuration at once, on the real dataset (its fingerprint)
-	out=$("$bin/sample-arch" --check --quiet --count "$CHILDREN" --round 0 --out . \
-		--strategy "$STRATEGY" --space "$SPACE" --seed "$SEED" --data "$DATA" \
-		--cells "$CHILD_N" --filters "$CHILD_F" --epochs "$CHILD_EPOCHS" --batch "$CHILD_BATCH" \
-		--lr "$CHILD_LR" --train-images "$CHILD_TRAIN_IMAGES" ${sha_flags[@]+"${sha_flags[@]}"} 2>&1) ||
-		{ echo "search: DATA=$DATA: ${out#sample-arch: }" >&2; exit 3; }
-	fingerprint=$(sed -n 's/^data_fingerprint=//p' <<<"$out")
+	data=$DATA
 fi
+if ! out=$("$bin/sample-arch" --check --quiet --round 0 --out . --data "$data" "${dry[@]}" 2>&1); then
+	# name the setting: each one alone
+	for v in "${flagged[@]}"; do
+		msg=$("$bin/sample-arch" --check --quiet --count 1 --round 0 --out . --data "$no_data" \
+			"${flag[$v]}" "${!v}" 2>&1 >/dev/null) || usage_error "$v='${!v}': ${msg#sample-arch: }"
+	done
+	echo "search: DATA=$DATA: ${out#sample-arch: }" >&2
+	exit 3
+fi
+fingerprint=$(sed -n 's/^data_fingerprint=//p' <<<"$out")
 
 # 2. the lock
 mkdir -p "$RUN"

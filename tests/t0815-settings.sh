@@ -17,7 +17,7 @@ search_lines() { grep -vc '^make: \*\*\* ' "$tmp/err"; }
 nb() { make --no-print-directory -s search SPACE=nb201 CHILDREN=2 JOBS=1 SEED=3 "$@"; }
 
 # D14: a bad setting is one line and leaves nothing behind
-for bad in CHILD_F=0 CHILD_F=100000 SEED=-1 SEED=abc SPACE=foo CHILD_LR=abc CHILD_LR=nan \
+for bad in CHILD_F=0 CHILD_F=5000 CHILD_F=100000 SEED=-1 SEED=abc SPACE=foo CHILD_LR=abc CHILD_LR=nan \
 	CHILD_BATCH=0 CHILD_N=0 CHILD_EPOCHS=0 CHILD_TRAIN_IMAGES=x; do
 	v=$tmp/v-${bad%%=*}
 	search RUN="$v" "$bad" >"$tmp/out" 2>"$tmp/err"; rc=$?

@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 			cfg.macro.cells = (int)v;
 			break;
 		case OPT_FILTERS:
-			bad = num("filters", optarg, 1, 8192, &v);
+			bad = num("filters", optarg, 1, 4096, &v);
 			cfg.macro.filters = (int)v;
 			break;
 		case OPT_EPOCHS:
