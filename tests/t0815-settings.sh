@@ -93,9 +93,10 @@ t "D19: a stopped search says it stopped and can be resumed, and not that someth
 	'grep -q "^search: .*stopped after a checkpoint.*resume" "$tmp/err" && ! grep -qi "fail" "$tmp/err"' ||
 	sed 's/^/# /' "$tmp/err"
 t "D19: and its recipe exits 75 (make: *** [search] Error 75)" 'grep -q "^make: \*\*\* .*search.*Error 75" "$tmp/err"'
-env RUN="$tmp/run" ROUNDS=1 CHILDREN=2 JOBS=2 STRATEGY=ppo SPACE=nasnet SEED=5 DATA="$tmp/d.h5" \
-	CHILD_N=1 CHILD_F=4 CHILD_EPOCHS=1 CHILD_TRAIN_IMAGES=120 CHILD_BATCH=24 CHILD_LR=0.05 \
-	NASNET_BIN="$tmp/fakebin" bash pipelines/search.sh >/dev/null 2>&1; rc=$?
+# the run's own settings file gives every setting (whatever settings.list holds)
+mapfile -t recorded < <(grep -v '^SOURCE_DATE_EPOCH=\|^DATA_FINGERPRINT=' "$tmp/run/settings")
+env "${recorded[@]}" RUN="$tmp/run" ROUNDS=1 JOBS=2 NASNET_BIN="$tmp/fakebin" \
+	bash pipelines/search.sh >/dev/null 2>&1; rc=$?
 t "D19: pipelines/search.sh itself exits 75" '[ $rc = 75 ]'
 make --no-print-directory -s status RUN="$tmp/run" >"$tmp/status" 2>&1
 t "make status on a stopped run says how to resume" 'grep -q "^state: *stopped.*resume" "$tmp/status"' ||
