@@ -40,13 +40,20 @@ int dataref_share(const char *name, char *out, size_t n)
 	return -1;
 }
 
+const char *dataref_default(const char *path, char *buf, size_t n)
+{
+	static const char def[] = "data/fashion-mnist.h5";
+
+	if (strcmp(path, def) || access(path, R_OK) == 0 || dataref_share(def + 5, buf, n) < 0)
+		return path;
+	return buf;
+}
+
 int dataref_bind(struct train_config *t)
 {
 	char abs[PATH_MAX];
 
-	/* the default dataset of an installed tool run outside the source tree */
-	if (access(t->data, R_OK) != 0 && !strcmp(t->data, "data/fashion-mnist.h5") &&
-	    dataref_share("fashion-mnist.h5", abs, sizeof abs) == 0 && strlen(abs) < sizeof t->data)
+	if (dataref_default(t->data, abs, sizeof abs) != t->data && strlen(abs) < sizeof t->data)
 		memcpy(t->data, abs, strlen(abs) + 1);
 	if (access(t->data, R_OK) != 0)
 		return 0;

@@ -33,5 +33,8 @@ int dataref_resolve(struct train_config *t, const char *genofile_path);
  * (nothing printed) when neither is there.
  */
 int dataref_share(const char *name, char *out, size_t n);
+/* The default dataset path data/fashion-mnist.h5, when it is not here, as its
+ * installed copy (in buf); any other path as it is. */
+const char *dataref_default(const char *path, char *buf, size_t n);
 
 #endif

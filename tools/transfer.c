@@ -645,6 +645,7 @@ int main(int argc, char **argv)
 {
 	struct cli c;
 	struct args a = { .top = 3, .data = "data/fashion-mnist.h5", .eval_batch = 250 };
+	char defdata[4096];
 	struct train_opts o = { .checkpoint_seconds = 120.0 };
 	struct child_config cfg;
 	struct transfer_pick *picks = NULL;
@@ -660,6 +661,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	cfg.train.seed = c.seed;
+	a.data = dataref_default(a.data, defdata, sizeof defdata);
 	snprintf(cfg.train.data, sizeof cfg.train.data, "%s", a.data);
 	if (a.out)
 		snprintf(out, sizeof out, "%s", a.out);
