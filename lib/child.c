@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dataref.h"
 #include "net.h"
 #include "netfile.h"
 #include "util.h"
@@ -31,6 +32,8 @@ int child_evaluate(const char *weights, const char *arch, const struct genofile 
 		return TRAIN_BADINPUT;
 	if (data)
 		snprintf(cfg->train.data, sizeof cfg->train.data, "%s", data);
+	else if (dataref_resolve(&cfg->train, arch ? arch : weights) < 0)
+		return TRAIN_BADINPUT;
 	if (dataset_load(cfg->train.data, &d, split) < 0)
 		return TRAIN_BADINPUT;
 	s = split == DS_TEST ? &d.test : &d.valid;

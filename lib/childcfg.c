@@ -4,7 +4,8 @@
  *
  * Every numeric field is listed once in a table (name, type, offset, range),
  * so writing, reading and checking cannot drift apart. The three string
- * fields (stem, lr_schedule, data) are handled by hand.
+ * fields (stem, lr_schedule, data) and the optional data_fingerprint are
+ * handled by hand.
  */
 #include "childcfg.h"
 
@@ -206,6 +207,10 @@ int child_config_check(const struct child_config *c, const char *what)
 			     c->train.schedule);
 	if (!memchr(c->train.data, '\0', sizeof(c->train.data)) || !c->train.data[0])
 		return error("%s: data (the dataset path) is empty or too long", what);
+	if (!memchr(c->train.data_fingerprint, '\0', sizeof(c->train.data_fingerprint)) ||
+	    strspn(c->train.data_fingerprint, "0123456789abcdef") != strlen(c->train.data_fingerprint) ||
+	    (c->train.data_fingerprint[0] && strlen(c->train.data_fingerprint) != 16))
+		return error("%s: data_fingerprint is not 16 hex digits", what);
 	for (size_t i = 0; i < NFIELDS; i++)
 		if (check_value(&fields[i], field_get(c, &fields[i]), what) < 0)
 			return -1;
@@ -413,7 +418,9 @@ int child_config_write(struct h5f *f, const char *group, const struct child_conf
 	if (child_config_check(c, f->path) < 0 ||
 	    h5_attr_write_string(f, group, "stem", stem_name(c->macro.stem)) < 0 ||
 	    h5_attr_write_string(f, group, "lr_schedule", lr_schedule_name(c->train.schedule)) < 0 ||
-	    h5_attr_write_string(f, group, "data", c->train.data) < 0)
+	    h5_attr_write_string(f, group, "data", c->train.data) < 0 ||
+	    (c->train.data_fingerprint[0] &&
+	     h5_attr_write_string(f, group, "data_fingerprint", c->train.data_fingerprint) < 0))
 		return -1;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		const struct field *d = &fields[i];
@@ -478,6 +485,11 @@ int child_config_read(struct h5f *f, const char *group, struct child_config *c)
 		return error("%s: attribute 'lr_schedule' on '%s' is '%s', expected cosine or constant",
 			     f->path, group, name);
 	if (read_string(f, group, "data", t.train.data, sizeof(t.train.data)) < 0)
+		return -1;
+	/* absent in files from before fingerprints */
+	if (h5_attr_exists(f, group, "data_fingerprint") &&
+	    read_string(f, group, "data_fingerprint", t.train.data_fingerprint,
+			sizeof(t.train.data_fingerprint)) < 0)
 		return -1;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		const struct field *d = &fields[i];

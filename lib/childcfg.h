@@ -30,6 +30,7 @@ struct macro_config {
 
 struct train_config {
 	char data[1024];         /* dataset file (nasnet-c/dataset) */
+	char data_fingerprint[17]; /* its fingerprint (dataset.h); "" = not recorded */
 	int epochs;              /* used when steps == 0 */
 	int64_t steps;           /* step budget; 0 = epochs * ceil(train_images / batch) */
 	int batch;

@@ -198,10 +198,8 @@ int policy_read(struct policy *p, const char *path)
 	    h5_attr_read_double(&f, "/", "baseline", &baseline) < 0 ||
 	    h5_attr_read_string(&f, "/", "hash", &hash) < 0)
 		goto fail;
-	if (policy_config_check(&c) < 0) {
-		error("%s: bad hyperparameters", path);
+	if (policy_config_check(&c, path) < 0)
 		goto fail;
-	}
 	policy_alloc(p, &s, &c);
 	p->seed = (uint64_t)seed;
 	p->updates = updates;

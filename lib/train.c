@@ -59,6 +59,30 @@ static int file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+int derived_arch(const char *path, char *arch, size_t n)
+{
+	static const char *const suffixes[] = { ".weights.h5", ".stats.h5", ".ckpt.h5", ".failed.h5",
+						".state.h5", ".test.reward.h5", ".reward.h5" };
+	size_t len = strlen(path);
+
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		size_t sl = strlen(suffixes[i]), base;
+
+		if (len <= sl || strcmp(path + len - sl, suffixes[i]))
+			continue;
+		base = len - sl;
+		/* a rung's files (rung_path): NAME.rK.weights.h5 */
+		size_t d = base;
+		while (d > 0 && path[d - 1] >= '0' && path[d - 1] <= '9')
+			d--;
+		if (d < base && d >= 2 && path[d - 1] == 'r' && path[d - 2] == '.')
+			base = d - 2;
+		if (snprintf(arch, n, "%.*s.h5", (int)base, path) < (int)n && file_exists(arch))
+			return 1;
+	}
+	return 0;
+}
+
 int64_t train_total_steps(const struct train_config *t, int nimg, int *batch,
 			  int64_t *steps_per_epoch)
 {

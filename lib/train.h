@@ -77,6 +77,10 @@ void train_progress(const struct train_env *env, const char *fmt, ...)
 
 /* "DIR/NAME.h5" -> "DIR/NAME<suffix>" (suffix like ".weights.h5") */
 void derived_path(char *out, size_t n, const char *arch_path, const char *suffix);
+/* The reverse: 1 and "DIR/NAME.h5" in arch when path is one of its derived files
+ * and DIR/NAME.h5 exists, else 0. `parallel score ::: arch_*.h5` in a round folder
+ * also matches the weights and stats files: the tools pass over them. */
+int derived_arch(const char *path, char *arch, size_t n);
 
 /* Whole job of train-child: returns enum train_status. Trains on /train. */
 int train_child(const char *arch_path, const struct genofile *gf, const struct train_opts *o,

@@ -43,7 +43,8 @@ hold_run_lock() {
 # disk the log cannot take it: stderr still can); sets rc
 run() {
 	local err
-	err=$({ "$@" 2>&1 1>&3 3>&-; } 3>&1)
+	# the trap again: a subshell does not inherit it, and it waits for the tool
+	err=$({ trap : USR1 TERM; "$@" 2>&1 1>&3 3>&-; } 3>&1)
 	rc=$?
 	[ -z "$err" ] || printf '%s\n' "$err" >>"$log" 2>/dev/null
 	last_err=${err##*$'\n'}
@@ -59,6 +60,9 @@ machine_failure() {
 
 [ -e "$reward" ] && exit 0
 hold_run_lock
+# Slurm (scancel --signal, --signal=USR1@T) signals every process of the step,
+# this shell too: wait for train-child's checkpoint and pass its 75 up
+trap : USR1 TERM
 run "$bin/train-child" --quiet --threads "${CHILD_THREADS:-1}" "${rung_flag[@]}" "$arch"
 case $rc in
 0 | 4)

@@ -130,17 +130,32 @@ run_children() {
 	# ends; parallel must not, or the placeholder `sleep 10101` processes it
 	# forks at start-up would keep a killed search's run locked for hours.
 	# Each child takes the lock itself (child.sh).
+	# parallel's own messages wait in a file: a clean stop is not "This job failed"
+	local seen=0 perr=$dir/.parallel-err.tmp.$$ prc=0
+	[ -f "$dir/joblog" ] && seen=$(wc -l <"$dir/joblog")
 	# shellcheck disable=SC2086
-	parallel "${par[@]}" ${LAUNCH:-} pipelines/child.sh {} $rung 9>&-
+	parallel "${par[@]}" ${LAUNCH:-} pipelines/child.sh {} $rung 9>&- 2>"$perr" || prc=$?
+	if [ $prc -ne 0 ] && tail -n +$((seen + 1)) "$dir/joblog" | awk -F'\t' '$7 == 75 { s = 1 } END { exit !s }'; then
+		# a child checkpointed and exited 75: search.sh says "stopped" and exits 75
+		rm -f "$perr"
+		: >"$RUN/.stopped"
+		exit 75
+	fi
+	cat "$perr" >&2
+	rm -f "$perr"
+	[ $prc -eq 0 ] || exit $prc
 }
 
 # check_failures LIST [RUNG]: stop the round when most children of LIST failed
 # (a crash, NaN: a property of the settings, not of the machine), naming the
 # first failed child's log
 check_failures() {
-	local list=$1 rung=${2:-} total failed first rw
+	local list=$1 rung=${2:-} total failed first rw f
 	mapfile -t rw < <(sed "s/\\.h5\$/${rung:+.r$rung}.reward.h5/" "$list")
 	total=${#rw[@]}
+	for f in "${rw[@]}"; do
+		[ -f "$f" ] || { echo "search: $f is missing after the round${rung:+ (rung $rung)}" >&2; exit 1; }
+	done
 	# --timing: the reward file is the last column
 	"$bin/nas-history" --failed-only --timing "${rw[@]}" >"$dir/.failed.tmp.$$"
 	failed=$(wc -l <"$dir/.failed.tmp.$$")

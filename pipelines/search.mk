@@ -41,19 +41,19 @@ SSH_TRANSFER ?= 0
 BUDGET ?=
 SSH_WORKDIR ?=
 
-# Settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
-# and LAUNCH may change between calls); search.sh adds the child settings.
-SEARCH_SETTINGS := STRATEGY SPACE SEED DATA CHILDREN SCHEDULE ETA RUNGS BUDGET
+# The run settings, their kinds and which of them define a run (a later call
+# must agree) are listed once, in pipelines/settings.list; the child settings
+# are the table in lib/childcfg.c. search.sh checks them all.
+SEARCH_SETTINGS := $(shell sed -n 's/^\([A-Z][A-Z0-9_]*\) .*/\1/p' pipelines/settings.list)
 
-export RUN ROUNDS CHILDREN JOBS STRATEGY SPACE SEED DATA SSHLOGINFILE SSH_TRANSFER SSH_WORKDIR LAUNCH \
-	SCHEDULE ETA RUNGS BUDGET SEARCH_SETTINGS
+export RUN $(SEARCH_SETTINGS) SSHLOGINFILE SSH_TRANSFER SSH_WORKDIR LAUNCH
 
 .PHONY: search status report
 search: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)
 	@bash pipelines/search.sh
 
 status:
-	@bash pipelines/status.sh "$(RUN)"
+	@ROUNDS_GIVEN=$(if $(filter command line,$(origin ROUNDS)),$(ROUNDS)) bash pipelines/status.sh "$(RUN)"
 
 report: all
 	@bash pipelines/report.sh $(RUN)

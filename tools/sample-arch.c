@@ -15,6 +15,7 @@
 
 #include "atomic.h"
 #include "cli.h"
+#include "dataref.h"
 #include "dataset.h"
 #include "evolution.h"
 #include "genofile.h"
@@ -29,7 +30,7 @@
 enum {
 	OPT_COUNT = OPT_TOOL_BASE, OPT_OUT, OPT_ROUND, OPT_POLICY, OPT_SPACE, OPT_STRATEGY,
 	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CHILD, OPT_CONFIG_FROM,
-	OPT_LIST_SETTINGS, OPT_TRAIN_SEED, OPT_LIST_STRATEGIES,
+	OPT_LIST_SETTINGS, OPT_TRAIN_SEED, OPT_LIST_STRATEGIES, OPT_CHECK,
 };
 
 /* the tool's own options; the child settings' flags are added from lib/childcfg.c */
@@ -50,6 +51,7 @@ static const struct option tool_opts[] = {
 	{ "train-seed", required_argument, NULL, OPT_TRAIN_SEED },
 	{ "list-settings", no_argument, NULL, OPT_LIST_SETTINGS },
 	{ "list-strategies", no_argument, NULL, OPT_LIST_STRATEGIES },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -75,6 +77,8 @@ static void usage(FILE *f)
 		"                      (its *.reward.h5) or a list file; repeatable\n"
 		"  --population P      evolution population (default 20)\n"
 		"  --tournament S      evolution tournament size (default 5)\n"
+		"  --check             check the options and the dataset, write nothing; prints\n"
+		"                      data_fingerprint=HEX when the dataset is here\n"
 		"Child configuration (defaults: lib/childcfg.c), written into every file:\n"
 		"  --config-from FILE  copy the configuration of a genotype file first\n");
 	child_config_flags_help(f);
@@ -119,6 +123,7 @@ int main(int argc, char **argv)
 	struct strategy_state sst;
 	struct sample_round sr;
 	char names[STRATEGY_NAMES_MAX];
+	int check_only = 0;
 	uint64_t seed;
 	struct stat st;
 	struct option long_opts[CHILD_CONFIG_MAX_OPTS];
@@ -142,6 +147,7 @@ int main(int argc, char **argv)
 		case OPT_COUNT: bad = num("count", optarg, 0, 100000, &count); break;
 		case OPT_ROUND: bad = num("round", optarg, 0, INT32_MAX, &round); break;
 		case OPT_OUT: out = optarg; break;
+		case OPT_CHECK: check_only = 1; break;
 		case OPT_POLICY: policy_path = optarg; break;
 		case OPT_SPACE: space_name = optarg; break;
 		case OPT_SAVE_POLICY: save_policy = optarg; break;
@@ -204,6 +210,11 @@ int main(int argc, char **argv)
 		rc = EXIT_BADINPUT;
 		goto out;
 	}
+	/* absolute path and fingerprint: the files work from any folder (dataref.h) */
+	if (dataref_bind(&cfg.train) < 0) {
+		rc = EXIT_BADINPUT;
+		goto out;
+	}
 	if (count < 0 || !out || round < 0) {
 		error("--count, --out and --round are required");
 		rc = EXIT_USAGE;
@@ -222,6 +233,17 @@ int main(int argc, char **argv)
 	if (nhist_args && !strategy->needs_history) {
 		error("--history is for a strategy that reads it, not %s", strategy->name);
 		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (check_only) {
+		/* a dry run: make search checks its settings with it before recording them */
+		if (!policy_path && space_get(&sp, space_name ? space_name : "nasnet") < 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (cfg.train.data_fingerprint[0])
+			printf("data_fingerprint=%s\n", cfg.train.data_fingerprint);
+		rc = EXIT_OK;
 		goto out;
 	}
 	if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {

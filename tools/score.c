@@ -116,6 +116,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	{
+		char owner[4096];
+
+		if (derived_arch(argv[optind], owner, sizeof owner)) {
+			progress(&c, "%s: skipped, a file of %s (not a genotype file)", argv[optind],
+				 owner);
+			return EXIT_OK;
+		}
+	}
 	cli_provenance(&c, &prov);
 	cli_apply_threads(&c);
 	switch (child_score(argv[optind], &o, &env, &r, out, sizeof out)) {

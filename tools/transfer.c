@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "atomic.h"
 #include "child.h"
+#include "dataref.h"
 #include "dataset.h"
 #include "genofile.h"
 #include "net.h"
@@ -516,6 +517,7 @@ int main(int argc, char **argv)
 {
 	struct cli c;
 	struct args a = { .top = 3, .data = "data/fashion-mnist.h5", .eval_batch = 250 };
+	char defdata[4096];
 	struct train_opts o = { .checkpoint_seconds = 120.0 };
 	struct child_config cfg;
 	struct transfer_pick *picks = NULL;
@@ -531,6 +533,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	cfg.train.seed = c.seed;
+	a.data = dataref_default(a.data, defdata, sizeof defdata);
 	snprintf(cfg.train.data, sizeof cfg.train.data, "%s", a.data);
 	if (a.out)
 		snprintf(out, sizeof out, "%s", a.out);
@@ -547,6 +550,8 @@ int main(int argc, char **argv)
 	cfg.macro.in_w = shape.w;
 	cfg.macro.classes = shape.num_classes;
 	dataset_free(&shape);
+	if (dataref_bind(&cfg.train) < 0)
+		return EXIT_BADINPUT;
 	if (child_config_check(&cfg, "transfer") < 0)
 		return EXIT_USAGE;
 

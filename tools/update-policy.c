@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < nset; i++)
 		policy_config_set(&pol.cfg, set_name[i], set_arg[i]);
-	if (policy_config_check(&pol.cfg) < 0) {
+	if (policy_config_check(&pol.cfg, "policy flags") < 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
