@@ -46,11 +46,12 @@ run_children() {
 		fi
 	fi
 	export NASNET_BIN=$bin
+	mapfile -t score < <(bash pipelines/cost.sh score-flags)
 	# 9>&-: this shell holds the run's lock (fd 9, search.sh) until the round
 	# ends; parallel must not, or the placeholder `sleep 10101` processes it
 	# forks at start-up would keep a killed search's run locked for hours
 	# shellcheck disable=SC2086
-	parallel "${par[@]}" ${LAUNCH:-} pipelines/child.sh {} $rung :::: "$list" 9>&-
+	parallel "${par[@]}" ${LAUNCH:-} pipelines/child.sh {} $rung "${score[@]}" :::: "$list" 9>&-
 	local total failed=0 first= a rf
 	total=$(wc -l <"$list")
 	while read -r a; do
@@ -97,6 +98,7 @@ sample)
 		for ((k = 0; k < r; k++)); do args+=(--history "$RUN/round-$(printf %03d $k)"); done ;;
 	esac
 	[ "$SPACE" = nb201 ] || args+=("${child_flags[@]}")
+	mapfile -t -O "${#args[@]}" args < <(bash pipelines/cost.sh sample-flags)
 	"$bin/sample-arch" "${args[@]}" >/dev/null
 	ls "$dir"/arch_[0-9]*.h5 | grep -E '/arch_[0-9]+\.h5$' | sort | commit "$dir/archs.list"
 	;;
@@ -136,6 +138,7 @@ update)
 	mapfile -t rewards < <(for d in "$RUN"/round-[0-9]*[0-9]; do
 		[ -f "$d/rewards.done" ] && sed 's/\.h5$/.reward.h5/' "$d/archs.list"; done)
 	"$bin/nas-history" "${rewards[@]}" | commit "$RUN/history.tsv"
+	bash pipelines/pareto.sh "$RUN/history.tsv" | commit "$RUN/pareto.tsv"
 	"$bin/nas-history" --timing "${rewards[@]}" | commit "$RUN/timing.tsv"
 	date -u +%FT%TZ | commit "$dir/done"
 	bash pipelines/status.sh "$RUN" --line >&2

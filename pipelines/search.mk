@@ -7,6 +7,8 @@
 #               [BUDGET=images]
 #   BUDGET       stop after the first round whose children, summed over every round,
 #                processed at least this many training images (ROUNDS is then a cap)
+#               [MAX_PARAMS=N] [MAX_MACS=N] [TRANSFER_N=N TRANSFER_F=F]
+#               [REWARD=accuracy|mnasnet|mnasnet-hard TARGET_MACS=N|TARGET_LATENCY_MS=X REWARD_W=-0.07]
 #   make status RUN=...      where a run stands
 #   make report RUN=...      report.md with plots (pipelines/report.sh)
 #
@@ -37,6 +39,15 @@ CHILD_LR ?= 0.05
 SCHEDULE ?= none
 ETA ?= 3
 RUNGS ?= 3
+# cost-aware search (0 / empty: off; see schemas/run.md)
+MAX_PARAMS ?= 0
+MAX_MACS ?= 0
+TRANSFER_N ?=
+TRANSFER_F ?=
+REWARD ?= accuracy
+TARGET_MACS ?=
+TARGET_LATENCY_MS ?=
+REWARD_W ?= -0.07
 SSHLOGINFILE ?=
 LAUNCH ?=
 SSH_TRANSFER ?= 0
@@ -45,11 +56,13 @@ BUDGET ?=
 # Settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
 # and LAUNCH may change between calls).
 SEARCH_SETTINGS := STRATEGY SPACE SEED DATA CHILDREN CHILD_N CHILD_F CHILD_EPOCHS \
-	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SCHEDULE ETA RUNGS BUDGET
+	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SCHEDULE ETA RUNGS BUDGET \
+	MAX_PARAMS MAX_MACS TRANSFER_N TRANSFER_F REWARD TARGET_MACS TARGET_LATENCY_MS REWARD_W
 
 export RUN ROUNDS CHILDREN JOBS STRATEGY SPACE SEED DATA CHILD_N CHILD_F CHILD_EPOCHS \
 	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SSHLOGINFILE SSH_TRANSFER LAUNCH \
-	SCHEDULE ETA RUNGS BUDGET SEARCH_SETTINGS
+	SCHEDULE ETA RUNGS BUDGET SEARCH_SETTINGS \
+	MAX_PARAMS MAX_MACS TRANSFER_N TRANSFER_F REWARD TARGET_MACS TARGET_LATENCY_MS REWARD_W
 
 .PHONY: search status report
 search: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)

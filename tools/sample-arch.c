@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cost.h"
 #include "dataset.h"
 #include "evolution.h"
 #include "genofile.h"
@@ -25,6 +26,7 @@ enum {
 	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CELLS, OPT_FILTERS,
 	OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_LR, OPT_DATA, OPT_TRAIN_IMAGES, OPT_CONFIG_FROM,
 	OPT_RUNGS, OPT_ETA, OPT_TRAIN_SEED,
+	OPT_MAX_PARAMS, OPT_MAX_MACS, OPT_BUDGET_CELLS, OPT_BUDGET_FILTERS,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +54,10 @@ static const struct option long_opts[] = {
 	{ "rungs", required_argument, NULL, OPT_RUNGS },
 	{ "eta", required_argument, NULL, OPT_ETA },
 	{ "train-seed", required_argument, NULL, OPT_TRAIN_SEED },
+	{ "max-params", required_argument, NULL, OPT_MAX_PARAMS },
+	{ "max-macs", required_argument, NULL, OPT_MAX_MACS },
+	{ "budget-cells", required_argument, NULL, OPT_BUDGET_CELLS },
+	{ "budget-filters", required_argument, NULL, OPT_BUDGET_FILTERS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -84,13 +90,73 @@ static void usage(FILE *f)
 		"                         derived from --seed, round and index)\n"
 		"  The input shape and number of classes come from the dataset file.\n"
 		"  The child's training seed is drawn from the stream (seed, R, i, init).\n"
-		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
+		"Budgets (cell spaces; counted on the network's plan, nothing is trained):\n"
+		"  --max-params N      never emit a cell whose network has more than N parameters\n"
+		"  --max-macs N        ... or more than N mult-adds per image (0: no limit)\n"
+		"  --budget-cells N --budget-filters F\n"
+		"                      count at this size (e.g. the transfer size), not the child's\n"
+		"  A draw over budget is refused and child i draws again from its own stream,\n"
+		"  at most %d times; the refused actions are kept in /sample/refused and\n"
+		"  update-policy counts each with reward 0 (schemas/policy.md). A budget no\n"
+		"  draw meets is exit status 2, naming the smallest drawn, and writes nothing.\n"
+		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT, BUDGET_MAX_DRAWS);
 }
 
 static int num(const char *flag, const char *arg, long lo, long hi, long *v)
 {
 	if (parse_long(arg, lo, hi, v) < 0)
 		return error("invalid --%s '%s' (expected %ld..%ld)", flag, arg, lo, hi);
+	return 0;
+}
+
+/* One child: the draw that passed the budget, and the ones refused before it. */
+struct draw {
+	int a[SPACE_MAX_DECISIONS];
+	float logp[SPACE_MAX_DECISIONS];
+	int nrefused;
+	int32_t *refused;   /* (nrefused, decisions) */
+};
+
+/*
+ * One draw from child i's stream r into d->a: 1 if it is within the budget
+ * (or there is none), 0 if refused (appended to d->refused; *minp, *minm
+ * track the cheapest seen), -1 on error.
+ */
+static int draw(struct draw *d, int strategy, const struct policy *pol, struct policy_trace *tr,
+		const struct space *sp, const struct evolution_config *ec,
+		const struct evo_member *members, int nhist, struct rng *r,
+		const struct budget *bud, const struct macro_config *m, int64_t *minp,
+		int64_t *minm)
+{
+	double logp[SPACE_MAX_DECISIONS];
+	struct genotype g;
+	int64_t p, macs;
+	int fit, D = sp->ndecisions;
+
+	memset(logp, 0, sizeof(logp));
+	if (strategy == STRATEGY_PPO || strategy == STRATEGY_REINFORCE)
+		policy_sample(pol, tr, r, d->a, logp);
+	else if (strategy == STRATEGY_EVOLUTION)
+		evolution_propose(sp, ec, members, nhist, r, d->a);
+	else
+		space_sample_uniform(sp, r, d->a);
+	for (int k = 0; k < D; k++)
+		d->logp[k] = (float)logp[k];
+	if (!budget_active(bud))
+		return 1;
+	if (space_to_genotype(sp, d->a, &g) < 0)
+		return -1;
+	fit = budget_fits(bud, &g, m, &p, &macs);
+	if (fit != 0)
+		return fit;
+	if (p < *minp)
+		*minp = p;
+	if (macs < *minm)
+		*minm = macs;
+	d->refused = xrealloc(d->refused, (size_t)(d->nrefused + 1) * (size_t)D * sizeof(int32_t));
+	for (int k = 0; k < D; k++)
+		d->refused[(size_t)d->nrefused * D + k] = d->a[k];
+	d->nrefused++;
 	return 0;
 }
 
@@ -104,6 +170,8 @@ int main(int argc, char **argv)
 	struct policy pol;
 	struct policy_trace tr;
 	struct space sp;
+	struct budget bud;
+	struct draw *dr = NULL;
 	struct evaluated *hist = NULL;
 	struct evo_member *members = NULL;
 	const char *policy_path = NULL, *out = NULL, *space_name = NULL, *save_policy = NULL;
@@ -121,6 +189,7 @@ int main(int argc, char **argv)
 	policy_config_default(&pc);
 	evolution_config_default(&ec);
 	child_config_default(&cfg);
+	budget_init(&bud);
 	history_args = xcalloc((size_t)argc, sizeof(char *));
 	while ((opt = cli_next_option(&cli, argc, argv, "hq", long_opts, usage, &rc)) != -1) {
 		int bad = 0;
@@ -196,6 +265,22 @@ int main(int argc, char **argv)
 				bad = error("--data path too long");
 			else
 				snprintf(cfg.train.data, sizeof(cfg.train.data), "%s", optarg);
+			break;
+		case OPT_MAX_PARAMS:
+			bad = num("max-params", optarg, 0, LONG_MAX, &v);
+			bud.max_params = v;
+			break;
+		case OPT_MAX_MACS:
+			bad = num("max-macs", optarg, 0, LONG_MAX, &v);
+			bud.max_macs = v;
+			break;
+		case OPT_BUDGET_CELLS:
+			bad = num("budget-cells", optarg, 1, 64, &v);
+			bud.cells = (int)v;
+			break;
+		case OPT_BUDGET_FILTERS:
+			bad = num("budget-filters", optarg, 1, 8192, &v);
+			bud.filters = (int)v;
 			break;
 		case OPT_CONFIG_FROM: {
 			struct genofile g;
@@ -275,11 +360,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	cli_provenance(&cli, &prov);
-	if (save_policy && (!rl || policy_write(&pol, save_policy, &prov) < 0)) {
-		if (!rl)
-			error("--save-policy is for --strategy ppo or reinforce");
-		rc = rl ? EXIT_FAIL : EXIT_USAGE;
+	if (budget_active(&bud) && sp.kind != SPACE_CELLS) {
+		error("--max-params/--max-macs need a cell space; '%s' children are looked up, not built",
+		      sp.name);
+		rc = EXIT_USAGE;
 		goto out;
 	}
 	if (strategy == STRATEGY_EVOLUTION) {
@@ -295,35 +379,57 @@ int main(int argc, char **argv)
 	}
 	if (rl)
 		policy_trace_init(&tr, &pol);
+	/* every child is drawn before anything is written: a budget no draw
+	 * meets leaves no file behind */
+	dr = xcalloc((size_t)(count ? count : 1), sizeof(*dr));
+	for (int i = 0; i < count; i++) {
+		struct rng r;
+		int64_t minp = INT64_MAX, minm = INT64_MAX;
+
+		rng_stream(&r, seed, (uint64_t)round, (uint64_t)i, RNG_SAMPLE);
+		for (int d = 0;; d++) {
+			int fit = draw(&dr[i], strategy, &pol, &tr, &sp, &ec, members, nhist, &r, &bud,
+				       &cfg.macro, &minp, &minm);
+
+			if (fit < 0)
+				goto out;
+			if (fit)
+				break;
+			if (d + 1 == BUDGET_MAX_DRAWS) {
+				char lim[96];
+
+				error("no cell within %s in %d draws (round %ld, child %d): the smallest "
+				      "drawn has %" PRId64 " params, the cheapest %" PRId64 " mult-adds",
+				      budget_text(&bud, lim, sizeof(lim)), BUDGET_MAX_DRAWS, round, i, minp,
+				      minm);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+		}
+	}
+	cli_provenance(&cli, &prov);
+	if (save_policy && (!rl || policy_write(&pol, save_policy, &prov) < 0)) {
+		if (!rl)
+			error("--save-policy is for --strategy ppo or reinforce");
+		rc = rl ? EXIT_FAIL : EXIT_USAGE;
+		goto out;
+	}
 	for (int i = 0; i < count; i++) {
 		struct genofile g;
-		struct rng r, ri;
-		int a[SPACE_MAX_DECISIONS];
-		double logp[SPACE_MAX_DECISIONS];
+		struct rng ri;
+		const int *a = dr[i].a;
 
 		genofile_init(&g);
 		g.cfg = cfg;
 		rng_stream(&ri, seed, (uint64_t)round, (uint64_t)i, RNG_INIT);
 		g.cfg.train.seed = train_seed >= 0 ? (uint64_t)train_seed : rng_u64(&ri);
-		rng_stream(&r, seed, (uint64_t)round, (uint64_t)i, RNG_SAMPLE);
-		if (rl) {
-			policy_sample(&pol, &tr, &r, a, logp);
-			g.has_sample = 1;
-			g.policy_hash = policy_hash(&pol);
-			for (int k = 0; k < sp.ndecisions; k++)
-				g.logp[k] = (float)logp[k];
-		} else if (strategy == STRATEGY_EVOLUTION) {
-			evolution_propose(&sp, &ec, members, nhist, &r, a);
-		} else {
-			space_sample_uniform(&sp, &r, a);
-		}
-		if (!g.has_sample) {
-			/* random and evolution children still record their actions */
-			g.has_sample = 1;
-			g.policy_hash = 0;
-			for (int k = 0; k < sp.ndecisions; k++)
-				g.logp[k] = 0;
-		}
+		/* random and evolution children record their actions too (log-probs 0) */
+		g.has_sample = 1;
+		g.policy_hash = rl ? policy_hash(&pol) : 0;
+		for (int k = 0; k < sp.ndecisions; k++)
+			g.logp[k] = dr[i].logp[k];
+		g.nrefused = dr[i].nrefused;
+		g.refused = dr[i].refused;
 		g.round = (int)round;
 		g.index = i;
 		g.nactions = sp.ndecisions;
@@ -350,6 +456,9 @@ int main(int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
+	for (int i = 0; dr && i < count; i++)
+		free(dr[i].refused);
+	free(dr);
 	policy_trace_free(&tr);
 	policy_free(&pol);
 	history_free(hist, nhist);
