@@ -4,7 +4,9 @@
 #include "cost.h"
 
 #include <inttypes.h>
+#include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net.h"
@@ -69,4 +71,52 @@ const char *budget_text(const struct budget *b, char *buf, size_t n)
 				 i ? "F" : "N", v);
 	}
 	return buf;
+}
+
+/* one definition of the timing plan: batch, warm-up calls, timed calls */
+static const struct { int batch, warmup, repeats; } latency_plan[COST_LATENCY_BATCHES] = {
+	{ 1, 5, 21 },
+	{ 64, 1, 7 },
+};
+const int cost_latency_batch[COST_LATENCY_BATCHES] = { 1, 64 };
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int cost_latency_ms(struct net *n, int batch, double *ms)
+{
+	int plan = -1, threads = omp_get_max_threads();
+	size_t in = (size_t)n->macro.in_c * n->macro.in_h * n->macro.in_w;
+	double t[32];
+	float *img, *logits;
+
+	for (int i = 0; i < COST_LATENCY_BATCHES; i++)
+		if (latency_plan[i].batch == batch)
+			plan = i;
+	if (plan < 0)
+		return error("latency: no timing plan for batch %d", batch);
+	img = xmalloc(in * (size_t)batch * sizeof(float));
+	logits = xmalloc((size_t)n->macro.classes * (size_t)batch * sizeof(float));
+	/* a fixed non-zero pattern: zeros could take a different path in the kernels */
+	for (size_t i = 0; i < in * (size_t)batch; i++)
+		img[i] = (float)((i * 7919u) % 255u) / 255.0f - 0.5f;
+	omp_set_num_threads(1);
+	for (int k = 0; k < latency_plan[plan].warmup; k++)
+		net_infer(n, img, batch, logits);
+	for (int k = 0; k < latency_plan[plan].repeats; k++) {
+		double t0 = now_seconds();
+
+		net_infer(n, img, batch, logits);
+		t[k] = (now_seconds() - t0) * 1e3;
+	}
+	omp_set_num_threads(threads);
+	qsort(t, (size_t)latency_plan[plan].repeats, sizeof(double), cmp_double);
+	*ms = t[latency_plan[plan].repeats / 2];
+	free(img);
+	free(logits);
+	return 0;
 }

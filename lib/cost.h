@@ -37,7 +37,19 @@ int budget_count(const struct budget *b, const struct genotype *g, const struct 
 /* 1: within every limit, 0: over one, -1: error. params/macs get the counts. */
 int budget_fits(const struct budget *b, const struct genotype *g, const struct macro_config *m,
 		int64_t *params, int64_t *macs);
-/* "100000 params and 5000000 mult-adds (at N=2, F=16)", for messages. */
+/* "100000 params and 5000000 mult-adds at N=2 F=16", for messages. */
 const char *budget_text(const struct budget *b, char *buf, size_t n);
+
+/*
+ * Latency on this machine: the median wall time, in milliseconds, of one
+ * net_infer call on `batch` images with one thread, after warm-up calls
+ * (COST_LATENCY_BATCHES: batch 1, 21 timed after 5; batch 64, 7 after 1).
+ * Allocates the parameters when the network has none (the time does not
+ * depend on their values). Not deterministic: it measures the machine.
+ */
+#define COST_LATENCY_BATCHES 2
+extern const int cost_latency_batch[COST_LATENCY_BATCHES];
+struct net;
+int cost_latency_ms(struct net *n, int batch, double *ms);
 
 #endif

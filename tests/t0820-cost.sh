@@ -128,4 +128,48 @@ for a in "$tmp"/o/arch_*.h5; do
 	[ "$p" -le $((hi * 12)) ] || ok=1
 done
 t "--budget-filters 16: the cells fit the budget at F=16" '[ $ok = 0 ]'
+# the MnasNet reward: accuracy, cost and reward kept apart in the reward files
+tm=$(cut -f6 "$tmp/free0" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+search JOBS=2 RUN="$tmp/mnas" ROUNDS=1 REWARD=mnasnet TARGET_MACS=$tm REWARD_W=-0.5 >"$tmp/mnas.out" 2>&1; rc=$?
+t "REWARD=mnasnet TARGET_MACS=$tm: the search runs" '[ $rc = 0 ]' || sed 's/^/# /' "$tmp/mnas.out"
+mnas_check() {
+	/usr/bin/python3 - "$@" <<'PY'
+import glob, math, sys, h5py
+run, target, w, kind = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+files = sorted(glob.glob(run + "/round-*/arch_*.reward.h5"))
+assert files
+for p in files:
+    a = h5py.File(p, "r").attrs
+    s = lambda k: a[k].decode() if isinstance(a[k], bytes) else a[k]
+    assert s("reward_kind") == kind and s("cost_kind") == "mult_adds", p
+    if a["failed"]:
+        continue
+    assert a["cost"] == a["mult_adds"] and a["target"] == target and a["reward_w"] == w, p
+    e = w if kind == "mnasnet" or a["cost"] > target else 0
+    want = a["accuracy"] * (a["cost"] / target) ** e
+    assert abs(a["reward"] - want) <= 1e-12 * want, (p, a["reward"], want)
+PY
+}
+t "every reward = accuracy * (mult_adds / target)^w, each term recorded" 'mnas_check "$tmp/mnas" $tm -0.5 mnasnet'
+t "the MnasNet rewards differ from the accuracies" \
+	'[ -n "$(awk -F"\t" "NR > 1 && \$3 != \$4" "$tmp/mnas/history.tsv")" ]'
+arch=$(head -n 1 "$tmp/mnas/round-000/archs.list")
+mkdir -p "$tmp/hard/round-000"
+bin/score -q --reward mnasnet-hard --target-macs $tm --reward-w -1 -o "$tmp/hard/round-000/arch_0000.reward.h5" \
+	"$arch" >/dev/null; rc=$?
+t "score --reward mnasnet-hard: exponent 0 up to the target, -1 above" \
+	'[ $rc = 0 ] && mnas_check "$tmp/hard" $tm -1 mnasnet-hard'
+expect 2 "score --reward mnasnet without a target" bin/score --reward mnasnet "$arch"
+one_line_err "needs --target-macs or --target-latency-ms" "one line saying what is missing"
+expect 2 "score --target-macs with the accuracy reward" bin/score --target-macs 5 "$arch"
+
+# latency measured on this machine, one thread, batch 1 and 64
+expect 0 "build-net --latency -o" bin/build-net --genotype "$arch" --latency -o "$tmp/net.h5"
+t "prints both latencies, positive" \
+	'awk "/^latency_ms_batch(1|64): [0-9.]+\$/ && \$2 > 0 { n++ } END { exit n != 2 }" "$tmp/out"'
+t "and records them in the network file" \
+	'h5dump -a /latency_ms_batch1 "$tmp/net.h5" >/dev/null && h5dump -a /latency_ms_batch64 "$tmp/net.h5" >/dev/null'
+bin/score -q --reward mnasnet --target-latency-ms 1000 -o "$tmp/lat.reward.h5" "$arch" >/dev/null; rc=$?
+t "score --target-latency-ms: the cost is the measured batch-1 latency" \
+	'[ $rc = 0 ] && [ "$(h5dump -a /cost_kind "$tmp/lat.reward.h5" | grep -c latency_ms)" = 1 ]'
 finish

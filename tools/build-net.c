@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cost.h"
 #include "genofile.h"
 #include "genotype.h"
 #include "net.h"
@@ -18,7 +19,7 @@
 
 enum {
 	OPT_GENOTYPE = OPT_TOOL_BASE, OPT_STEM, OPT_CELLS, OPT_FILTERS, OPT_PENULT, OPT_INPUT,
-	OPT_CLASSES, OPT_AUX
+	OPT_CLASSES, OPT_AUX, OPT_LATENCY
 };
 
 static const struct option long_opts[] = {
@@ -31,6 +32,7 @@ static const struct option long_opts[] = {
 	{ "input", required_argument, NULL, OPT_INPUT },
 	{ "classes", required_argument, NULL, OPT_CLASSES },
 	{ "aux", no_argument, NULL, OPT_AUX },
+	{ "latency", no_argument, NULL, OPT_LATENCY },
 	{ "output", required_argument, NULL, 'o' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -55,6 +57,10 @@ static void usage(FILE *f)
 		"  --classes K       number of classes (default 10)\n"
 		"  --aux             add the auxiliary head (not counted in params/mult_adds)\n"
 		"  -o, --output F    write the network file F (weights from --seed)\n"
+		"  --latency         time inference on this machine with the nasnet-c engine,\n"
+		"                    one thread, batch 1 and 64 (median of 21 and 7 runs after\n"
+		"                    warm-up); print `latency_ms_batch1: X`, `latency_ms_batch64: Y`\n"
+		"                    and record both in the network file (-o)\n"
 		CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT
 		"  An unreadable or invalid genotype gives exit status 3.\n");
 }
@@ -114,7 +120,7 @@ int main(int argc, char **argv)
 	struct macro_config *m = &gf.cfg.macro;
 	const char *geno_arg = "nasnet-a", *out = NULL, *stem = NULL, *input = NULL;
 	const char *cells = NULL, *filters = NULL, *penult = NULL, *classes = NULL;
-	int opt, rc, aux = 0, dims[3];
+	int opt, rc, aux = 0, latency = 0, dims[3];
 	char text[GENOTYPE_TEXT_MAX];
 	struct net *n;
 	struct rng init;
@@ -132,6 +138,7 @@ int main(int argc, char **argv)
 		case OPT_INPUT: input = optarg; break;
 		case OPT_CLASSES: classes = optarg; break;
 		case OPT_AUX: aux = 1; break;
+		case OPT_LATENCY: latency = 1; break;
 		case 'o': out = optarg; break;
 		}
 	}
@@ -210,11 +217,21 @@ int main(int argc, char **argv)
 	printf("params: %lld\n", (long long)n->n_params);
 	printf("mult_adds: %lld\n", (long long)n->n_macs);
 	print_table(n);
+	if (out || latency) {
+		cli_apply_threads(&c);   /* also OpenBLAS to one thread: its spinning pool costs */
+		rng_stream(&init, c.seed, 0, 0, RNG_INIT);
+		net_init_params(n, &init);
+	}
+	for (int i = 0; latency && i < COST_LATENCY_BATCHES; i++) {
+		if (cost_latency_ms(n, cost_latency_batch[i], &n->latency_ms[i]) < 0) {
+			net_free(n);
+			return EXIT_FAIL;
+		}
+		printf("latency_ms_batch%d: %.4f\n", cost_latency_batch[i], n->latency_ms[i]);
+	}
 	if (out) {
 		struct provenance prov;
 
-		rng_stream(&init, c.seed, 0, 0, RNG_INIT);
-		net_init_params(n, &init);
 		cli_provenance(&c, &prov);
 		if (netfile_write(out, n, &gf, NULL, &prov) < 0) {
 			net_free(n);

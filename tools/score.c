@@ -2,6 +2,7 @@
  * score - evaluate a trained child on held-out data and write its reward.
  */
 #include "cli.h"
+#include "cost.h"
 #include "dataset.h"
 #include "genofile.h"
 #include "net.h"
@@ -15,7 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_SPLIT = OPT_TOOL_BASE, OPT_REWARD, OPT_FAILED, OPT_BATCH, OPT_WEIGHTS, OPT_DATA, OPT_RUNG };
+enum {
+	OPT_SPLIT = OPT_TOOL_BASE, OPT_REWARD, OPT_FAILED, OPT_BATCH, OPT_WEIGHTS, OPT_DATA, OPT_RUNG,
+	OPT_TARGET_MACS, OPT_TARGET_LAT, OPT_REWARD_W,
+};
 
 static void usage(FILE *f)
 {
@@ -29,7 +33,14 @@ static void usage(FILE *f)
 		"  -o, --out FILE        reward file (default ARCH.reward.h5)\n"
 		"      --weights FILE    weights file (default ARCH.weights.h5)\n"
 		"      --split S         valid (default) or test\n"
-		"      --reward R        accuracy (default) or cube (accuracy^3, Zoph & Le 2017)\n"
+		"      --reward R        accuracy (default), cube (accuracy^3, Zoph & Le 2017),\n"
+		"                        mnasnet or mnasnet-hard: accuracy * (cost/target)^w with\n"
+		"                        w on both sides of the target (soft) or only above it\n"
+		"                        (hard), as MnasNet (Tan et al. 2019)\n"
+		"      --target-macs N   the cost is the child's mult-adds per image, target N\n"
+		"      --target-latency-ms X  the cost is its batch-1 latency measured here\n"
+		"                        (one thread, median; not reproducible byte for byte)\n"
+		"      --reward-w W      the exponent w (default -0.07; the paper's hard form: -1)\n"
 		"      --failed REASON   record a failed child without evaluating it\n"
 		"      --batch N         evaluation batch (default 250)\n"
 		"      --data FILE       evaluate on this dataset (default: the one trained on,\n"
@@ -79,6 +90,9 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "data", required_argument, NULL, OPT_DATA },
 		{ "rung", required_argument, NULL, OPT_RUNG },
+		{ "target-macs", required_argument, NULL, OPT_TARGET_MACS },
+		{ "target-latency-ms", required_argument, NULL, OPT_TARGET_LAT },
+		{ "reward-w", required_argument, NULL, OPT_REWARD_W },
 		{ 0 }
 	};
 	struct cli c;
@@ -89,12 +103,15 @@ int main(int argc, char **argv)
 	struct net *net = NULL;
 	char out[4096] = "", weights[4096] = "", failed[4096], stats[4096];
 	const char *split = "valid", *failed_reason = NULL, *data = NULL;
-	int cube = 0, opt, rc = EXIT_FAIL;
+	struct reward_rule rule;
+	int opt, rc = EXIT_FAIL;
+	long lv;
 	long batch = 250, rung = 0;
 	struct stat st;
 	int64_t step;
 
 	cli_init(&c, argc, argv, "score");
+	reward_rule_default(&rule);
 	while ((opt = cli_next_option(&c, argc, argv, "hqo:", long_opts, usage, &rc)) != -1) {
 		switch (opt) {
 		case CLI_EXIT:
@@ -113,10 +130,31 @@ int main(int argc, char **argv)
 			split = optarg;
 			break;
 		case OPT_REWARD:
-			if (!strcmp(optarg, "cube"))
-				cube = 1;
-			else if (strcmp(optarg, "accuracy")) {
-				error("invalid --reward '%s' (accuracy or cube)", optarg);
+			rule.kind = reward_kind_lookup(optarg);
+			if (rule.kind < 0) {
+				error("invalid --reward '%s' (accuracy, cube, mnasnet or mnasnet-hard)",
+				      optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_TARGET_MACS:
+			if (parse_long(optarg, 1, LONG_MAX, &lv) < 0) {
+				error("invalid --target-macs '%s' (a positive integer)", optarg);
+				return EXIT_USAGE;
+			}
+			rule.cost = COST_MACS;
+			rule.target = (double)lv;
+			break;
+		case OPT_TARGET_LAT:
+			if (parse_double(optarg, 1e-9, 1e9, &rule.target) < 0) {
+				error("invalid --target-latency-ms '%s' (a positive number)", optarg);
+				return EXIT_USAGE;
+			}
+			rule.cost = COST_LATENCY_MS;
+			break;
+		case OPT_REWARD_W:
+			if (parse_double(optarg, -10, 10, &rule.w) < 0) {
+				error("invalid --reward-w '%s' (a number in -10..10)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -147,6 +185,9 @@ int main(int argc, char **argv)
 	}
 	const char *arch = argv[optind];
 
+	if (reward_rule_check(&rule) < 0)
+		return EXIT_USAGE;
+
 	if (genofile_read(arch, &gf) < 0)
 		return EXIT_BADINPUT;
 	if (rung >= gf.cfg.train.rungs) {
@@ -163,6 +204,12 @@ int main(int argc, char **argv)
 	cli_provenance(&c, &prov);
 	reward_init(&r);
 	fill_identity(&r, arch, &gf, out);
+	snprintf(r.reward_kind, sizeof r.reward_kind, "%s", reward_kind_name(rule.kind));
+	snprintf(r.cost_kind, sizeof r.cost_kind, "%s", cost_kind_name(rule.cost));
+	if (rule.cost != COST_NONE) {
+		r.target = rule.target;
+		r.reward_w = rule.w;
+	}
 	if (!failed_reason && stat(failed, &st) == 0) {
 		if (failure_read(failed, r.reason, sizeof r.reason, &step) < 0)
 			return EXIT_BADINPUT;
@@ -230,9 +277,13 @@ int main(int argc, char **argv)
 		r.loss = loss;
 		if (!strcmp(split, "test"))
 			r.test_accuracy = acc;
-		r.reward = cube ? acc * acc * acc : acc;
 		r.params = net->n_params;
 		r.mult_adds = net->n_macs;
+		if (rule.cost == COST_LATENCY_MS && cost_latency_ms(net, 1, &r.latency_ms) < 0)
+			goto out;
+		if (rule.cost != COST_NONE)
+			r.cost = rule.cost == COST_MACS ? (double)r.mult_adds : r.latency_ms;
+		r.reward = reward_rule_apply(&rule, acc, r.cost);
 		r.rung = rung;
 		if (stat(stats, &st) == 0) {
 			struct train_stats ts;
@@ -247,8 +298,11 @@ int main(int argc, char **argv)
 		}
 		if (reward_write(&r, out, &prov) < 0)
 			goto out;
-		printf("%s\treward %.4f\taccuracy %.4f\tloss %.4f\tsplit %s\n", out, r.reward, acc,
+		printf("%s\treward %.4f\taccuracy %.4f\tloss %.4f\tsplit %s", out, r.reward, acc,
 		       loss, split);
+		if (rule.cost != COST_NONE)
+			printf("\t%s %.6g\ttarget %.6g", r.cost_kind, r.cost, r.target);
+		printf("\n");
 		rc = cli_flush_stdout() < 0 ? EXIT_FAIL : EXIT_OK;
 	}
 out:
