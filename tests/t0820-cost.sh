@@ -172,4 +172,13 @@ t "and records them in the network file" \
 bin/score -q --reward mnasnet --target-latency-ms 1000 -o "$tmp/lat.reward.h5" "$arch" >/dev/null; rc=$?
 t "score --target-latency-ms: the cost is the measured batch-1 latency" \
 	'[ $rc = 0 ] && [ "$(h5dump -a /cost_kind "$tmp/lat.reward.h5" | grep -c latency_ms)" = 1 ]'
+# transfer --pareto K: K children spread along the front, cheapest and most accurate included
+bin/transfer --run "$tmp/ref" --pareto 2 --data "$tmp/d.h5" --list >"$tmp/pl" 2>"$tmp/err"; rc=$?
+name() { awk -F'\t' -v r="$1" 'NR == r + 1 { printf "r%03d-a%04d\n", $1, $2 }' "$tmp/ref/pareto.tsv"; }
+nf=$(($(wc -l <"$tmp/ref/pareto.tsv") - 1))
+t "transfer --pareto 2 --list: the most accurate and the cheapest of the front ($nf)" \
+	'[ $rc = 0 ] && [ "$(cut -d- -f1,2 "$tmp/pl" | tr "\n" " ")" = "$(name 1) $(name $nf) " ] || [ $nf = 1 ]' ||
+	sed 's/^/# /' "$tmp/pl" "$tmp/err"
+bin/transfer --run "$tmp/ref" --pareto 50 --data "$tmp/d.h5" --list >"$tmp/pl"; rc=$?
+t "transfer --pareto 50: the whole front, once each" '[ $rc = 0 ] && [ "$(wc -l <"$tmp/pl")" -le $nf ] && [ "$(sort -u "$tmp/pl" | wc -l)" = "$(wc -l <"$tmp/pl")" ]'
 finish

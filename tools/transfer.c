@@ -34,7 +34,7 @@ enum {
 	OPT_STEPS, OPT_BATCH, OPT_LR, OPT_LR_MIN, OPT_SCHEDULE, OPT_MOMENTUM, OPT_NO_NESTEROV,
 	OPT_WD, OPT_CLIP, OPT_CUTOUT, OPT_CROP_PAD, OPT_FLIP, OPT_NO_FLIP, OPT_SMOOTHING,
 	OPT_AUX_WEIGHT, OPT_TRAIN_IMAGES, OPT_CKPT_SECONDS, OPT_CKPT_STEPS, OPT_STOP_AFTER,
-	OPT_LIST, OPT_ONLY, OPT_EVAL_BATCH,
+	OPT_LIST, OPT_ONLY, OPT_EVAL_BATCH, OPT_PARETO,
 };
 
 #define MAX_PICKS 256
@@ -53,6 +53,9 @@ static void usage(FILE *f)
 		"What to transfer:\n"
 		"  --run RUN            a search run folder: its top K distinct cells by reward\n"
 		"  --top K              how many (default 3); ties broken by (round, index)\n"
+		"  --pareto K           instead, K cells spread along the run's accuracy-params\n"
+		"                       Pareto front (RUN/pareto.tsv): the cheapest, the most\n"
+		"                       accurate and evenly spaced ones between\n"
 		"  --genotype G         built-in name (nasnet-a, darts-v2, ...), a genotype\n"
 		"                       file (HDF5 or text) or genotype text; repeatable\n"
 		"  --data FILE          dataset (default data/fashion-mnist.h5)\n"
@@ -336,6 +339,7 @@ static int write_results(const char *out, const struct transfer_row *rows, int n
 struct args {
 	const char *run, *out, *data;
 	long top;
+	long pareto;   /* > 0: --pareto K instead of --top */
 	const char *genotypes[MAX_PICKS];
 	int ngenotypes;
 	const char *only[MAX_PICKS];
@@ -352,6 +356,7 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 		{ "out", required_argument, NULL, 'o' },
 		{ "run", required_argument, NULL, OPT_RUN },
 		{ "top", required_argument, NULL, OPT_TOP },
+		{ "pareto", required_argument, NULL, OPT_PARETO },
 		{ "genotype", required_argument, NULL, OPT_GENOTYPE },
 		{ "data", required_argument, NULL, OPT_DATA },
 		{ "cells", required_argument, NULL, OPT_CELLS },
@@ -405,6 +410,10 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 			break;
 		case OPT_TOP:
 			if (parse_long(optarg, 1, MAX_PICKS, &a->top) < 0)
+				goto bad;
+			break;
+		case OPT_PARETO:
+			if (parse_long(optarg, 1, MAX_PICKS, &a->pareto) < 0)
 				goto bad;
 			break;
 		case OPT_GENOTYPE:
@@ -680,7 +689,8 @@ int main(int argc, char **argv)
 
 	jobs = xcalloc(MAX_PICKS * 2, sizeof *jobs);
 	if (a.run) {
-		if (transfer_run_top(a.run, (int)a.top, &picks, &npicks) < 0)
+		if ((a.pareto ? transfer_run_pareto(a.run, (int)a.pareto, &picks, &npicks)
+			      : transfer_run_top(a.run, (int)a.top, &picks, &npicks)) < 0)
 			goto out;
 		for (int i = 0; i < npicks; i++)
 			jobs[njobs++].pick = picks[i];
