@@ -42,8 +42,10 @@ RUNGS ?= 3
 # cost-aware search (0 / empty: off; see schemas/run.md)
 MAX_PARAMS ?= 0
 MAX_MACS ?= 0
-TRANSFER_N ?=
-TRANSFER_F ?=
+# the size a budget is counted at: TRANSFER_N/TRANSFER_F only when given
+# (command line or environment), not experiment.mk's defaults of the same name
+SEARCH_TRANSFER_N := $(if $(filter command line environment,$(origin TRANSFER_N)),$(TRANSFER_N))
+SEARCH_TRANSFER_F := $(if $(filter command line environment,$(origin TRANSFER_F)),$(TRANSFER_F))
 REWARD ?= accuracy
 TARGET_MACS ?=
 TARGET_LATENCY_MS ?=
@@ -62,7 +64,7 @@ SEARCH_SETTINGS := STRATEGY SPACE SEED DATA CHILDREN CHILD_N CHILD_F CHILD_EPOCH
 export RUN ROUNDS CHILDREN JOBS STRATEGY SPACE SEED DATA CHILD_N CHILD_F CHILD_EPOCHS \
 	CHILD_TRAIN_IMAGES CHILD_BATCH CHILD_LR SSHLOGINFILE SSH_TRANSFER LAUNCH \
 	SCHEDULE ETA RUNGS BUDGET SEARCH_SETTINGS \
-	MAX_PARAMS MAX_MACS TRANSFER_N TRANSFER_F REWARD TARGET_MACS TARGET_LATENCY_MS REWARD_W
+	MAX_PARAMS MAX_MACS SEARCH_TRANSFER_N SEARCH_TRANSFER_F REWARD TARGET_MACS TARGET_LATENCY_MS REWARD_W
 
 .PHONY: search status report
 search: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)

@@ -48,6 +48,8 @@ esac
 [ -z "$BUDGET" ] || [ "$SPACE" != nb201 ] ||
 	{ echo "search: BUDGET: the nb201 space trains no child, so it has no training images to count" >&2; exit 2; }
 # cost-aware search: budgets, the size they are stated for, the reward (pipelines/cost.sh)
+TRANSFER_N=${SEARCH_TRANSFER_N:-} TRANSFER_F=${SEARCH_TRANSFER_F:-}
+export TRANSFER_N TRANSFER_F
 bash "$(dirname "$0")/cost.sh" check || exit 2
 [ -f "$DATA" ] || [ "$SPACE" = nb201 ] || { echo "search: $DATA: no such dataset file" >&2; exit 3; }
 

@@ -109,6 +109,11 @@ t "REWARD=mnasnet without a target refused" '[ $rc = 2 ] && grep -q "TARGET_MACS
 search JOBS=1 RUN="$tmp/bad" TARGET_MACS=1000 >/dev/null 2>"$tmp/err"; rc=$?
 t "TARGET_MACS without REWARD=mnasnet refused" '[ $rc = 2 ] && grep -q "TARGET_MACS" "$tmp/err"'
 t "no run folder made by a refused setting" '[ ! -e "$tmp/bad/settings" ]'
+search JOBS=1 RUN="$tmp/tf" MAX_PARAMS=1000 >/dev/null 2>"$tmp/err"; rc=$?
+t "a budget no cell meets stops the search, counted at the child's size" \
+	'[ $rc != 0 ] && grep -q "no cell within 1000 params in 1000 draws" "$tmp/err"' || sed 's/^/# /' "$tmp/err"
+search JOBS=1 RUN="$tmp/tf2" MAX_PARAMS=1000 TRANSFER_F=16 >/dev/null 2>"$tmp/err"; rc=$?
+t "TRANSFER_F=16: the budget is counted at F=16" '[ $rc != 0 ] && grep -q "within 1000 params at F=16" "$tmp/err"'
 
 # a budget no cell meets: one line with the smallest count, nothing written
 mkdir "$tmp/o"
