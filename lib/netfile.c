@@ -75,7 +75,10 @@ int netfile_write(const char *path, const struct net *n, const struct genofile *
 	    h5_mkgroup(&f, "/config") < 0 || child_config_write(&f, "/config", &gf->cfg) < 0 ||
 	    write_views(&f, "params", n->params, n->nparams, n->param) < 0 ||
 	    write_views(&f, "buffers", n->buffers, n->nbuffers, n->buffer) < 0 ||
-	    (d && write_meta(&f, d) < 0)) {
+	    (d && write_meta(&f, d) < 0) ||
+	    (n->latency_ms[0] > 0 &&
+	     (h5_attr_write_double(&f, "/", "latency_ms_batch1", n->latency_ms[0]) < 0 ||
+	      h5_attr_write_double(&f, "/", "latency_ms_batch64", n->latency_ms[1]) < 0))) {
 		h5_abort(&f);
 		return -1;
 	}

@@ -25,6 +25,80 @@ void reward_init(struct reward *r)
 	r->index = -1;
 	r->rung = 0;
 	r->epochs = NAN;
+	snprintf(r->reward_kind, sizeof(r->reward_kind), "%s", reward_kind_name(REWARD_ACCURACY));
+	r->cost = r->target = r->reward_w = r->latency_ms = NAN;
+}
+
+/* one row per reward kind: its name and whether it has a cost term */
+static const struct { const char *name; int costed; } reward_kinds[REWARD_KINDS] = {
+	[REWARD_ACCURACY] = { "accuracy", 0 },
+	[REWARD_CUBE] = { "cube", 0 },
+	[REWARD_MNASNET] = { "mnasnet", 1 },
+	[REWARD_MNASNET_HARD] = { "mnasnet-hard", 1 },
+};
+static const char *const cost_kinds[COST_KINDS] = { "", "mult_adds", "latency_ms" };
+
+void reward_rule_default(struct reward_rule *r)
+{
+	r->kind = REWARD_ACCURACY;
+	r->cost = COST_NONE;
+	r->target = NAN;
+	r->w = -0.07;
+}
+
+const char *reward_kind_name(int kind)
+{
+	return kind >= 0 && kind < REWARD_KINDS ? reward_kinds[kind].name : "?";
+}
+
+int reward_kind_lookup(const char *name)
+{
+	for (int i = 0; i < REWARD_KINDS; i++)
+		if (!strcmp(name, reward_kinds[i].name))
+			return i;
+	return -1;
+}
+
+const char *cost_kind_name(int cost)
+{
+	return cost >= 0 && cost < COST_KINDS ? cost_kinds[cost] : "?";
+}
+
+int reward_rule_check(const struct reward_rule *r)
+{
+	if (r->kind < 0 || r->kind >= REWARD_KINDS)
+		return error("unknown reward kind %d", r->kind);
+	if (!reward_kinds[r->kind].costed) {
+		if (r->cost != COST_NONE)
+			return error("a target is for --reward mnasnet or mnasnet-hard, not %s",
+				     reward_kinds[r->kind].name);
+		return 0;
+	}
+	if (r->cost == COST_NONE)
+		return error("--reward %s needs --target-macs or --target-latency-ms",
+			     reward_kinds[r->kind].name);
+	if (!(r->target > 0) || !isfinite(r->target))
+		return error("the reward's target is %g, expected a positive number", r->target);
+	if (!isfinite(r->w) || r->w < -10 || r->w > 10)
+		return error("the reward's exponent w is %g, expected -10..10", r->w);
+	return 0;
+}
+
+double reward_rule_apply(const struct reward_rule *r, double accuracy, double cost)
+{
+	double w = r->w;
+
+	switch (r->kind) {
+	case REWARD_CUBE:
+		return accuracy * accuracy * accuracy;
+	case REWARD_MNASNET_HARD:
+		if (cost <= r->target)
+			w = 0;
+		/* fall through */
+	case REWARD_MNASNET:
+		return accuracy * pow(cost / r->target, w);
+	}
+	return accuracy;
 }
 
 /*
@@ -62,9 +136,11 @@ static int check_numbers(const struct reward *r, const char *path)
 				     r->reward);
 		return 0;
 	}
-	if (!(r->reward >= 0 && r->reward <= 1))
-		return error("%s: reward is %g, expected a finite number in [0, 1]", path,
-			     r->reward);
+	/* a MnasNet reward exceeds the accuracy below its target */
+	if (!(r->reward >= 0 && isfinite(r->reward)) ||
+	    (strncmp(r->reward_kind, "mnasnet", 7) && r->reward > 1))
+		return error("%s: reward is %g, expected a finite number in [0, 1] (>= 0 for %s)",
+			     path, r->reward, "mnasnet");
 	if (!(r->accuracy >= 0 && r->accuracy <= 1))
 		return error("%s: accuracy is %g, expected a finite number in [0, 1]", path,
 			     r->accuracy);
@@ -100,7 +176,13 @@ int reward_write(const struct reward *r, const char *path, const struct provenan
 	    h5_attr_write_int(&f, "/", "round", r->round) < 0 ||
 	    h5_attr_write_int(&f, "/", "index", r->index) < 0 ||
 	    h5_attr_write_int(&f, "/", "rung", r->rung) < 0 ||
-	    h5_attr_write_double(&f, "/", "epochs", r->epochs) < 0) {
+	    h5_attr_write_double(&f, "/", "epochs", r->epochs) < 0 ||
+	    h5_attr_write_string(&f, "/", "reward_kind", r->reward_kind) < 0 ||
+	    h5_attr_write_string(&f, "/", "cost_kind", r->cost_kind) < 0 ||
+	    h5_attr_write_double(&f, "/", "cost", r->cost) < 0 ||
+	    h5_attr_write_double(&f, "/", "target", r->target) < 0 ||
+	    h5_attr_write_double(&f, "/", "reward_w", r->reward_w) < 0 ||
+	    h5_attr_write_double(&f, "/", "latency_ms", r->latency_ms) < 0) {
 		h5_abort(&f);
 		return -1;
 	}
@@ -154,6 +236,21 @@ int reward_read(struct reward *r, const char *path)
 		goto fail;
 	if (r->rung < 0 || r->rung > 15 || !(isnan(r->epochs) || r->epochs >= 0)) {
 		error("%s: rung %lld or epochs %g out of range", path, (long long)r->rung, r->epochs);
+		goto fail;
+	}
+	/* the cost terms came later: absent in older files (reward_kind "") */
+	r->reward_kind[0] = 0;
+	if (h5_attr_exists(&f, "/", "reward_kind") > 0 &&
+	    (read_str(&f, "reward_kind", r->reward_kind, sizeof(r->reward_kind)) < 0 ||
+	     read_str(&f, "cost_kind", r->cost_kind, sizeof(r->cost_kind)) < 0 ||
+	     h5_attr_read_double(&f, "/", "cost", &r->cost) < 0 ||
+	     h5_attr_read_double(&f, "/", "target", &r->target) < 0 ||
+	     h5_attr_read_double(&f, "/", "reward_w", &r->reward_w) < 0 ||
+	     h5_attr_read_double(&f, "/", "latency_ms", &r->latency_ms) < 0))
+		goto fail;
+	if (r->reward_kind[0] && reward_kind_lookup(r->reward_kind) < 0) {
+		error("%s: attribute 'reward_kind' is '%s', expected accuracy, cube, mnasnet or "
+		      "mnasnet-hard", path, r->reward_kind);
 		goto fail;
 	}
 	if (failed != 0 && failed != 1) {

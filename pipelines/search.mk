@@ -7,6 +7,8 @@
 #               [BUDGET=images]
 #   BUDGET       stop after the first round whose children, summed over every round,
 #                processed at least this many training images (ROUNDS is then a cap)
+#               [MAX_PARAMS=N] [MAX_MACS=N] [TRANSFER_N=N TRANSFER_F=F]
+#               [REWARD=accuracy|mnasnet|mnasnet-hard TARGET_MACS=N|TARGET_LATENCY_MS=X REWARD_W=-0.07]
 #   make status RUN=...      where a run stands
 #   make report RUN=...      report.md with plots (pipelines/report.sh)
 #
@@ -35,6 +37,17 @@ DATA ?= data/fashion-mnist.h5
 SCHEDULE ?= none
 ETA ?= 3
 RUNGS ?= 3
+# cost-aware search (0 / empty: off; see schemas/run.md)
+MAX_PARAMS ?= 0
+MAX_MACS ?= 0
+# the size a budget is counted at: TRANSFER_N/TRANSFER_F only when given
+# (command line or environment), not experiment.mk's defaults of the same name
+SEARCH_TRANSFER_N := $(if $(filter command line environment,$(origin TRANSFER_N)),$(TRANSFER_N))
+SEARCH_TRANSFER_F := $(if $(filter command line environment,$(origin TRANSFER_F)),$(TRANSFER_F))
+REWARD ?= accuracy
+TARGET_MACS ?=
+TARGET_LATENCY_MS ?=
+REWARD_W ?= -0.07
 SSHLOGINFILE ?=
 LAUNCH ?=
 SSH_TRANSFER ?= 0
@@ -46,7 +59,8 @@ SSH_WORKDIR ?=
 # are the table in lib/childcfg.c. search.sh checks them all.
 SEARCH_SETTINGS := $(shell sed -n 's/^\([A-Z][A-Z0-9_]*\) .*/\1/p' pipelines/settings.list)
 
-export RUN $(SEARCH_SETTINGS) SSHLOGINFILE SSH_TRANSFER SSH_WORKDIR LAUNCH
+export RUN $(SEARCH_SETTINGS) SSHLOGINFILE SSH_TRANSFER SSH_WORKDIR LAUNCH \
+	SEARCH_TRANSFER_N SEARCH_TRANSFER_F
 
 .PHONY: search status report
 search: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)

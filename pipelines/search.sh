@@ -37,7 +37,7 @@ canon() {
 		[ "$1" = uint ] || [ $((10#$2)) -ge 1 ] || return 1
 		echo $((10#$2)) ;;
 	num)
-		[[ $2 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$ ]] || return 1
+		[[ $2 =~ ^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$ ]] || return 1
 		printf '%.17g\n' "$2" ;;
 	word) [[ $2 =~ ^[A-Za-z0-9._-]+$ ]] || return 1; echo "$2" ;;
 	path) [ -n "$2" ] || return 1; realpath -m -- "$2" ;;
@@ -61,6 +61,10 @@ child_settings=$("$bin/sample-arch" --list-settings)
 while IFS=$'\t' read -r name _ default; do
 	[ -n "${!name:-}" ] || export "$name=$default"
 done <<<"$child_settings"
+# the size a budget is stated for: TRANSFER_N/TRANSFER_F only when given to
+# make search (search.mk), not experiment.mk's defaults of the same name
+TRANSFER_N=${SEARCH_TRANSFER_N:-} TRANSFER_F=${SEARCH_TRANSFER_F:-}
+export TRANSFER_N TRANSFER_F
 names=() run_names=() dry=() flagged=()
 declare -A kind flag
 no_data=/dev/null/no-dataset    # dry runs of single flags must not read a dataset
@@ -89,6 +93,9 @@ fi
 
 [ -z "$BUDGET" ] || [ "$SPACE" != nb201 ] ||
 	usage_error "BUDGET: the nb201 space trains no child, so it has no training images to count"
+# cost-aware search: budgets, the size they are stated for, the reward
+# (pipelines/cost.sh checks how they go together)
+bash "$(dirname "$0")/cost.sh" check || exit 2
 data=$no_data
 if [ "$SPACE" != nb201 ]; then
 	[ -f "$DATA" ] || { echo "search: DATA=$DATA: no such dataset file" >&2; exit 3; }

@@ -16,6 +16,7 @@
 #include "atomic.h"
 #include "cli.h"
 #include "dataref.h"
+#include "cost.h"
 #include "dataset.h"
 #include "evolution.h"
 #include "genofile.h"
@@ -31,6 +32,7 @@ enum {
 	OPT_COUNT = OPT_TOOL_BASE, OPT_OUT, OPT_ROUND, OPT_POLICY, OPT_SPACE, OPT_STRATEGY,
 	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CHILD, OPT_CONFIG_FROM,
 	OPT_LIST_SETTINGS, OPT_TRAIN_SEED, OPT_LIST_STRATEGIES, OPT_CHECK,
+	OPT_MAX_PARAMS, OPT_MAX_MACS, OPT_BUDGET_CELLS, OPT_BUDGET_FILTERS,
 };
 
 /* the tool's own options; the child settings' flags are added from lib/childcfg.c */
@@ -52,6 +54,10 @@ static const struct option tool_opts[] = {
 	{ "list-settings", no_argument, NULL, OPT_LIST_SETTINGS },
 	{ "list-strategies", no_argument, NULL, OPT_LIST_STRATEGIES },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "max-params", required_argument, NULL, OPT_MAX_PARAMS },
+	{ "max-macs", required_argument, NULL, OPT_MAX_MACS },
+	{ "budget-cells", required_argument, NULL, OPT_BUDGET_CELLS },
+	{ "budget-filters", required_argument, NULL, OPT_BUDGET_FILTERS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -93,7 +99,16 @@ static void usage(FILE *f)
 		"                      NAME=...): name, flag, default; tab-separated; exit\n"
 		"  --list-strategies   print the strategies (lib/strategy.c): name, needs a\n"
 		"                      policy, needs the history (0/1); tab-separated; exit\n"
-		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
+		"Budgets (cell spaces; counted on the network's plan, nothing is trained):\n"
+		"  --max-params N      never emit a cell whose network has more than N parameters\n"
+		"  --max-macs N        ... or more than N mult-adds per image (0: no limit)\n"
+		"  --budget-cells N --budget-filters F\n"
+		"                      count at this size (e.g. the transfer size), not the child's\n"
+		"  A draw over budget is refused and child i draws again from its own stream,\n"
+		"  at most %d times; the refused actions are kept in /sample/refused and\n"
+		"  update-policy counts each with reward 0 (schemas/policy.md). A budget no\n"
+		"  draw meets is exit status 2, naming the smallest drawn, and writes nothing.\n"
+		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT, BUDGET_MAX_DRAWS);
 }
 
 static int num(const char *flag, const char *arg, long lo, long hi, long *v)
@@ -103,6 +118,7 @@ static int num(const char *flag, const char *arg, long lo, long hi, long *v)
 	return 0;
 }
 
+/* One child: the draw that passed the budget, and the ones refused before it. */
 int main(int argc, char **argv)
 {
 	struct cli cli;
@@ -113,6 +129,7 @@ int main(int argc, char **argv)
 	struct policy pol;
 	struct policy_trace tr;
 	struct space sp;
+	struct budget bud;
 	struct evaluated *hist = NULL;
 	struct evo_member *members = NULL;
 	const char *policy_path = NULL, *out = NULL, *space_name = NULL, *save_policy = NULL;
@@ -137,6 +154,7 @@ int main(int argc, char **argv)
 	policy_config_default(&pc);
 	evolution_config_default(&ec);
 	child_config_default(&cfg);
+	budget_init(&bud);
 	history_args = xcalloc((size_t)argc, sizeof(char *));
 	while ((opt = cli_next_option(&cli, argc, argv, "hq", long_opts, usage, &rc)) != -1) {
 		int bad = 0;
@@ -182,6 +200,22 @@ int main(int argc, char **argv)
 			strategy_print_list(stdout);
 			rc = EXIT_OK;
 			goto out;
+		case OPT_MAX_PARAMS:
+			bad = num("max-params", optarg, 0, LONG_MAX, &v);
+			bud.max_params = v;
+			break;
+		case OPT_MAX_MACS:
+			bad = num("max-macs", optarg, 0, LONG_MAX, &v);
+			bud.max_macs = v;
+			break;
+		case OPT_BUDGET_CELLS:
+			bad = num("budget-cells", optarg, 1, 64, &v);
+			bud.cells = (int)v;
+			break;
+		case OPT_BUDGET_FILTERS:
+			bad = num("budget-filters", optarg, 1, 4096, &v);
+			bud.filters = (int)v;
+			break;
 		case OPT_CONFIG_FROM: {
 			struct genofile g;
 
@@ -276,6 +310,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (budget_active(&bud) && sp.kind != SPACE_CELLS) {
+		error("--max-params/--max-macs need a cell space; '%s' children are looked up, not built",
+		      sp.name);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	cli_provenance(&cli, &prov);
 	if (save_policy && (!rl || policy_write(&pol, save_policy, &prov) < 0)) {
 		if (!rl)
@@ -297,9 +337,9 @@ int main(int argc, char **argv)
 				       .nhist = nhist };
 	sr = (struct sample_round){ .strategy = strategy, .state = &sst, .cfg = &cfg, .seed = seed,
 				    .train_seed = train_seed, .round = (int)round,
-				    .count = (int)count, .dir = out };
+				    .count = (int)count, .dir = out, .budget = &bud };
 	if ((rc = sample_round(&sr, &prov, stdout)) < 0) {
-		rc = rc == SAMPLE_REFUSED ? EXIT_BADINPUT : EXIT_FAIL;
+		rc = rc == SAMPLE_REFUSED ? EXIT_BADINPUT : rc == SAMPLE_OVER_BUDGET ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
 	}
 	rc = EXIT_OK;
