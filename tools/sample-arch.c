@@ -316,13 +316,12 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	cli_provenance(&cli, &prov);
-	if (save_policy && (!rl || policy_write(&pol, save_policy, &prov) < 0)) {
-		if (!rl)
-			error("--save-policy is for a strategy with a policy, not %s", strategy->name);
-		rc = rl ? EXIT_FAIL : EXIT_USAGE;
+	if (save_policy && !rl) {
+		error("--save-policy is for a strategy with a policy, not %s", strategy->name);
+		rc = EXIT_USAGE;
 		goto out;
 	}
+	cli_provenance(&cli, &prov);
 	if (strategy->needs_history) {
 		if (history_load(&sp, history_args, nhist_args, &hist, &nhist) < 0) {
 			rc = EXIT_BADINPUT;
@@ -340,6 +339,11 @@ int main(int argc, char **argv)
 				    .count = (int)count, .dir = out, .budget = &bud };
 	if ((rc = sample_round(&sr, &prov, stdout)) < 0) {
 		rc = rc == SAMPLE_REFUSED ? EXIT_BADINPUT : rc == SAMPLE_OVER_BUDGET ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
+	}
+	/* after the children: a budget no draw meets leaves no file behind */
+	if (save_policy && policy_write(&pol, save_policy, &prov) < 0) {
+		rc = EXIT_FAIL;
 		goto out;
 	}
 	rc = EXIT_OK;
