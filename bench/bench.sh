@@ -112,7 +112,7 @@ for spec in $NETS; do
 			printf 'bench: %s-%s-t%s nasnet-c %s img/s pytorch %s img/s ratio %.2f rss-ratio %.2f gflops %s peak-fraction %.3f\n' \
 				"$name" "$mode" "$t" "$x" "$y" "$(awk -v a="$x" -v b="$y" 'BEGIN { print a / b }')" \
 				"$(awk -v a="$cr" -v b="$pr" 'BEGIN { print a / b }')" "$g" \
-				"$(awk -v a="$g" -v p="$fma" -v t="$t" 'BEGIN { print p > 0 ? a / (p * t) : 0 }')"
+				"$(awk -v a="$g" -v p="$fma" -v t="$t" 'BEGIN { print (p > 0 ? a / (p * t) : 0) }')"
 			summary+=("  $name-$mode-t$t: loss0 nasnet-c $(field loss0 "$c") pytorch $(field loss0 "$bl") ($best); nasnet-c $(field gflops "$c") GFLOP/s, rss $((cr / 1024)) MB vs $((pr / 1024)) MB")
 		done
 	done

@@ -50,7 +50,7 @@ if /usr/bin/python3 -c 'import torch, h5py' 2>/dev/null; then
 		BENCH_REPEAT=1 BENCH_ROUNDS=1 BENCH_SEARCH_CHILDREN=0 BENCH_DIR="$tmp/run" bash bench/bench.sh 2>&1)
 	line=$(grep "^bench: sampled-child-n1-f4-b16-train-t1 " <<<"$out")
 	t "bench.sh prints the case line (batch 16) with a ratio and a peak fraction" \
-		'[ -n "$(field ratio "$line")" ] && [ -n "$(field peak-fraction "$line")" ] &&
+		'[ -n "$(field ratio "$line")" ] && awk -v f="$(field peak-fraction "$line")" "BEGIN { exit !(f > 0 && f < 1) }" &&
 		 grep -q "^bench: fma-peak [0-9]" <<<"$out"'
 	loss=$(grep "sampled-child-n1-f4-b16-train-t1: loss0" <<<"$out")
 	t "PyTorch's first-step loss matches nasnet-c's" \
