@@ -83,6 +83,10 @@ while read -r name k scope check; do
 	esac
 done < <(cat pipelines/settings.list
 	while IFS=$'\t' read -r name f _; do echo "$name num run --$f"; done <<<"$child_settings")
+# the strategies are one table in lib/strategy.c: name, needs a policy, needs the history
+strategies=$("$bin/sample-arch" --list-strategies)
+grep -q "^$STRATEGY	" <<<"$strategies" ||
+	usage_error "STRATEGY='$STRATEGY': expected one of $(cut -f1 <<<"$strategies" | paste -sd' ')"
 
 if [ "$SCHEDULE" = sha ]; then
 	[ "$SPACE" != nb201 ] || usage_error "SCHEDULE=sha needs trained children (SPACE=nb201 is a table lookup)"
