@@ -10,19 +10,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cost.h"
+#include "dataref.h"
 #include "net.h"
 #include "netfile.h"
 #include "util.h"
 
 int child_evaluate(const char *weights, const char *arch, const struct genofile *gf,
-		   const char *data, unsigned split, int batch, const struct train_env *env,
-		   struct child_eval *out)
+		   const char *data, unsigned split, int batch, int latency,
+		   const struct train_env *env, struct child_eval *out)
 {
 	const struct dataset_split *s;
 	struct child_config *cfg = &out->trained.cfg;
 	struct dataset d;
 	struct net *net;
 	int rc = TRAIN_BADINPUT;
+
+	out->latency_ms = NAN;
 
 	/* the network file records the configuration the child was really trained
 	 * with (train-child --data may have changed the dataset) */
@@ -31,6 +35,8 @@ int child_evaluate(const char *weights, const char *arch, const struct genofile 
 		return TRAIN_BADINPUT;
 	if (data)
 		snprintf(cfg->train.data, sizeof cfg->train.data, "%s", data);
+	else if (dataref_resolve(&cfg->train, arch ? arch : weights) < 0)
+		return TRAIN_BADINPUT;
 	if (dataset_load(cfg->train.data, &d, split) < 0)
 		return TRAIN_BADINPUT;
 	s = split == DS_TEST ? &d.test : &d.valid;
@@ -45,9 +51,14 @@ int child_evaluate(const char *weights, const char *arch, const struct genofile 
 	if (!net)
 		goto out;
 	net_alloc_params(net);
-	if (netfile_read_into(weights, net) < 0)
+	/* images of another shape would be read past their end (D8) */
+	if (netfile_read_into(weights, net) < 0 ||
+	    dataset_fits_child(arch ? arch : weights, cfg->train.data, &d, &cfg->macro) < 0 ||
+	    evaluate(net, &d, s, batch, env, &out->accuracy, &out->loss) < 0)
 		rc = TRAIN_BADINPUT;
-	else if (evaluate(net, &d, s, batch, env, &out->accuracy, &out->loss) == 0)
+	else if (latency && cost_latency_ms(net, 1, &out->latency_ms) < 0)
+		rc = TRAIN_ERROR;
+	else
 		rc = TRAIN_OK;
 	out->params = net->n_params;
 	out->mult_adds = net->n_macs;
@@ -63,6 +74,7 @@ void child_score_opts_default(struct child_score_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->split = DS_VALID;
 	o->batch = 250;
+	reward_rule_default(&o->rule);
 }
 
 /* what identifies the child in its reward file */
@@ -140,6 +152,12 @@ int child_score(const char *arch, const struct child_score_opts *o, const struct
 	rung_path(stats, sizeof stats, arch, t, o->rung, ".stats.h5");
 	reward_init(r);
 	fill_identity(r, arch, &gf, out);
+	snprintf(r->reward_kind, sizeof r->reward_kind, "%s", reward_kind_name(o->rule.kind));
+	snprintf(r->cost_kind, sizeof r->cost_kind, "%s", cost_kind_name(o->rule.cost));
+	if (o->rule.cost != COST_NONE) {
+		r->target = o->rule.target;
+		r->reward_w = o->rule.w;
+	}
 	if (o->failed)
 		return score_failed(r, &gf, o->failed, out, env);
 	if (stat(failed, &st) == 0) {
@@ -152,16 +170,27 @@ int child_score(const char *arch, const struct child_score_opts *o, const struct
 		      gf.space);
 		return TRAIN_BADINPUT;
 	}
-	rc = child_evaluate(weights, arch, &gf, o->data, o->split, o->batch, env, &ev);
+	rc = child_evaluate(weights, arch, &gf, o->data, o->split, o->batch,
+			    o->rule.cost == COST_LATENCY_MS, env, &ev);
 	if (rc != TRAIN_OK)
 		return rc;
+	/* finite weights can still overflow (D22): the child failed, not scored */
+	if (!isfinite(ev.loss)) {
+		r->failed = 1;
+		snprintf(r->reason, sizeof r->reason, "non-finite outputs on the %s split",
+			 o->split == DS_TEST ? "test" : "valid");
+		ev.accuracy = 0;
+	}
 	r->accuracy = ev.accuracy;
 	r->loss = ev.loss;
 	if (o->split == DS_TEST)
 		r->test_accuracy = ev.accuracy;
-	r->reward = o->cube ? ev.accuracy * ev.accuracy * ev.accuracy : ev.accuracy;
 	r->params = ev.params;
 	r->mult_adds = ev.mult_adds;
+	r->latency_ms = ev.latency_ms;
+	if (o->rule.cost != COST_NONE)
+		r->cost = o->rule.cost == COST_MACS ? (double)r->mult_adds : r->latency_ms;
+	r->reward = reward_rule_apply(&o->rule, ev.accuracy, r->cost);
 	r->rung = o->rung;
 	if (stat(stats, &st) == 0) {
 		struct train_stats ts;

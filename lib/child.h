@@ -23,6 +23,7 @@ struct child_eval {
 	double accuracy, loss;        /* on the split, BN in eval mode */
 	int64_t params, mult_adds;
 	int images;                   /* of the split */
+	double latency_ms;            /* batch-1 latency measured here; NaN unless asked */
 	struct genofile trained;      /* genotype and configuration of the network file */
 };
 
@@ -33,10 +34,11 @@ struct child_eval {
  * network of), a network file of another genotype or network configuration
  * is refused naming both files. Returns TRAIN_OK, TRAIN_ERROR, or
  * TRAIN_BADINPUT (an unreadable or mismatched file, a split with no images).
+ * With `latency`, out->latency_ms is the batch-1 latency measured here (cost.h).
  */
 int child_evaluate(const char *weights, const char *arch, const struct genofile *gf,
-		   const char *data, unsigned split, int batch, const struct train_env *env,
-		   struct child_eval *out);
+		   const char *data, unsigned split, int batch, int latency,
+		   const struct train_env *env, struct child_eval *out);
 
 struct child_score_opts {
 	const char *out;              /* reward file; NULL: ARCH[.rK].reward.h5 */
@@ -44,7 +46,7 @@ struct child_score_opts {
 	const char *data;             /* NULL: the dataset trained on */
 	const char *failed;           /* record the child as failed with this reason */
 	unsigned split;               /* DS_VALID (default) or DS_TEST */
-	int cube;                     /* reward = accuracy^3 (Zoph & Le 2017) */
+	struct reward_rule rule;      /* accuracy, cube, mnasnet (reward.h) */
 	int batch;                    /* evaluation batch */
 	int rung;                     /* successive-halving rung */
 };

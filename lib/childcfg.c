@@ -4,7 +4,8 @@
  *
  * Every numeric field is listed once in a table (name, type, offset, range),
  * so writing, reading and checking cannot drift apart. The three string
- * fields (stem, lr_schedule, data) are handled by hand.
+ * fields (stem, lr_schedule, data) and the optional data_fingerprint are
+ * handled by hand.
  */
 #include "childcfg.h"
 
@@ -206,6 +207,10 @@ int child_config_check(const struct child_config *c, const char *what)
 			     c->train.schedule);
 	if (!memchr(c->train.data, '\0', sizeof(c->train.data)) || !c->train.data[0])
 		return error("%s: data (the dataset path) is empty or too long", what);
+	if (!memchr(c->train.data_fingerprint, '\0', sizeof(c->train.data_fingerprint)) ||
+	    strspn(c->train.data_fingerprint, "0123456789abcdef") != strlen(c->train.data_fingerprint) ||
+	    (c->train.data_fingerprint[0] && strlen(c->train.data_fingerprint) != 16))
+		return error("%s: data_fingerprint is not 16 hex digits", what);
 	for (size_t i = 0; i < NFIELDS; i++)
 		if (check_value(&fields[i], field_get(c, &fields[i]), what) < 0)
 			return -1;
@@ -413,7 +418,9 @@ int child_config_write(struct h5f *f, const char *group, const struct child_conf
 	if (child_config_check(c, f->path) < 0 ||
 	    h5_attr_write_string(f, group, "stem", stem_name(c->macro.stem)) < 0 ||
 	    h5_attr_write_string(f, group, "lr_schedule", lr_schedule_name(c->train.schedule)) < 0 ||
-	    h5_attr_write_string(f, group, "data", c->train.data) < 0)
+	    h5_attr_write_string(f, group, "data", c->train.data) < 0 ||
+	    (c->train.data_fingerprint[0] &&
+	     h5_attr_write_string(f, group, "data_fingerprint", c->train.data_fingerprint) < 0))
 		return -1;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		const struct field *d = &fields[i];
@@ -479,6 +486,11 @@ int child_config_read(struct h5f *f, const char *group, struct child_config *c)
 			     f->path, group, name);
 	if (read_string(f, group, "data", t.train.data, sizeof(t.train.data)) < 0)
 		return -1;
+	/* absent in files from before fingerprints */
+	if (h5_attr_exists(f, group, "data_fingerprint") &&
+	    read_string(f, group, "data_fingerprint", t.train.data_fingerprint,
+			sizeof(t.train.data_fingerprint)) < 0)
+		return -1;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		const struct field *d = &fields[i];
 		char *p = (char *)&t + d->off;
@@ -521,5 +533,29 @@ int child_config_read(struct h5f *f, const char *group, struct child_config *c)
 	if (child_config_check(&t, what) < 0)
 		return -1;
 	*c = t;
+	return 0;
+}
+
+int child_config_diff(const struct child_config *a, const struct child_config *b, char *out,
+		      size_t n)
+{
+	if (a->macro.stem != b->macro.stem)
+		return snprintf(out, n, "stem %s, this run %s", stem_name(a->macro.stem),
+				stem_name(b->macro.stem)), 1;
+	if (a->train.schedule != b->train.schedule)
+		return snprintf(out, n, "lr_schedule %s, this run %s",
+				lr_schedule_name(a->train.schedule),
+				lr_schedule_name(b->train.schedule)), 1;
+	if (strcmp(a->train.data, b->train.data))
+		return snprintf(out, n, "data %s, this run %s", a->train.data, b->train.data), 1;
+	if (a->train.seed != b->train.seed)
+		return snprintf(out, n, "seed %llu, this run %llu", (unsigned long long)a->train.seed,
+				(unsigned long long)b->train.seed), 1;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		double va = field_get(a, &fields[i]), vb = field_get(b, &fields[i]);
+
+		if (fields[i].kind != K_U64 && va != vb)
+			return snprintf(out, n, "%s %.9g, this run %.9g", fields[i].name, va, vb), 1;
+	}
 	return 0;
 }

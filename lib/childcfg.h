@@ -6,6 +6,7 @@
 #ifndef NASNET_CHILDCFG_H
 #define NASNET_CHILDCFG_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -29,6 +30,7 @@ struct macro_config {
 
 struct train_config {
 	char data[1024];         /* dataset file (nasnet-c/dataset) */
+	char data_fingerprint[17]; /* its fingerprint (dataset.h); "" = not recorded */
 	int epochs;              /* used when steps == 0 */
 	int64_t steps;           /* step budget; 0 = epochs * ceil(train_images / batch) */
 	int batch;
@@ -101,6 +103,10 @@ void child_config_print_run_settings(FILE *f);
  * override them. */
 const char *child_config_net_diff(const struct child_config *a, const struct child_config *b);
 
+/* 0 when a and b are the same configuration; else 1 and `out` names the
+ * first difference ("lr 0.2, this run 0.05"; a is the recorded one). */
+int child_config_diff(const struct child_config *a, const struct child_config *b, char *out,
+		      size_t n);
 /* "cifar"/"imagenet", "cosine"/"constant"; lookups return -1 when unknown. */
 const char *stem_name(int stem);
 int stem_lookup(const char *name);

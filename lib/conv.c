@@ -6,7 +6,7 @@
  *   col (C*kh*kw, OH*OW) = im2col(in_n),  out_n (K, OH*OW) = w (K, C*kh*kw) . col
  * A 1x1 stride-1 convolution (never padded) multiplies the NCHW planes
  * directly, with no copy: out_n and din_n through the direct kernel of
- * pointwise.c when pw_fast() (AVX-512), else through sgemm. Backward reuses
+ * pointwise.c when pw_fast() (AVX2 or AVX-512), else through sgemm. Backward reuses
  * the same buffer: first dw += dout_n . col^T, then dcol = w^T . dout_n
  * scattered back by col2im. A convolution of stride 1 (or of a vertical
  * stride only) whose padding at most doubles the plane's width skips the

@@ -10,6 +10,7 @@
  */
 #include "dataset.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -330,12 +331,71 @@ static struct dataset_split *split_of(struct dataset *d, int i)
 	return i == 0 ? &d->train : i == 1 ? &d->valid : &d->test;
 }
 
+/*
+ * FNV-1a over everything a child's result depends on, in a fixed order: shape,
+ * class names, then each split's images and labels. mean/std follow from the
+ * train split, and provenance (time, command line) is left out on purpose, so
+ * the same import made twice has the same fingerprint.
+ */
+void dataset_fingerprint_of(const struct dataset *d, char out[DATASET_FP_LEN])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int32_t dims[4] = { d->num_classes, d->c, d->h, d->w };
+
+	h = hash_bytes(h, dims, sizeof dims);
+	for (int k = 0; k < d->num_classes; k++)
+		h = hash_bytes(h, d->classes[k], strlen(d->classes[k]) + 1);
+	for (int i = 0; i < 3; i++) {
+		const struct dataset_split *s = split_of((struct dataset *)d, i);
+		int64_t n = s->n;
+
+		h = hash_bytes(h, &n, sizeof n);
+		if (n) {
+			h = hash_bytes(h, s->images, (size_t)n * (size_t)s->c * (size_t)s->h * (size_t)s->w);
+			h = hash_bytes(h, s->labels, (size_t)n * sizeof *s->labels);
+		}
+	}
+	snprintf(out, DATASET_FP_LEN, "%016" PRIx64, h);
+}
+
+int dataset_fingerprint(const char *path, char out[DATASET_FP_LEN])
+{
+	struct h5f f;
+	struct dataset d;
+	char *s = NULL;
+	int have;
+
+	if (h5_open(&f, path, DATASET_FORMAT, DATASET_VERSION))
+		return -1;
+	have = h5_attr_exists(&f, "/", "fingerprint");
+	if (have > 0 && h5_attr_read_string(&f, "/", "fingerprint", &s) == 0) {
+		int ok = strlen(s) == DATASET_FP_LEN - 1 && strspn(s, "0123456789abcdef") == strlen(s);
+
+		if (ok)
+			memcpy(out, s, DATASET_FP_LEN);
+		else
+			error("%s: attribute 'fingerprint' is '%.40s', expected 16 hex digits", path, s);
+		free(s);
+		h5_close(&f);
+		return ok ? 0 : -1;
+	}
+	h5_close(&f);
+	if (have > 0)
+		return -1;
+	/* a dataset from before fingerprints: computed from its content */
+	if (dataset_load(path, &d, DS_ALL) < 0)
+		return -1;
+	dataset_fingerprint_of(&d, out);
+	dataset_free(&d);
+	return 0;
+}
+
 int dataset_write(const char *path, const struct dataset *d, const struct dataset_meta *m,
 		  const struct provenance *prov)
 {
 	struct h5f f;
 	hsize_t dims[4];
-	char name[64];
+	char name[64], fp[DATASET_FP_LEN];
 
 	if (h5_create(&f, path, DATASET_FORMAT, DATASET_VERSION, prov))
 		return -1;
@@ -364,6 +424,9 @@ int dataset_write(const char *path, const struct dataset *d, const struct datase
 	    h5_attr_write_string(&f, "/", "source", m->source) ||
 	    h5_attr_write_int(&f, "/", "seed", (int64_t)m->seed) ||
 	    h5_attr_write_int(&f, "/", "valid_count", m->valid_count))
+		goto fail;
+	dataset_fingerprint_of(d, fp);
+	if (h5_attr_write_string(&f, "/", "fingerprint", fp))
 		goto fail;
 	return h5_commit(&f);
 fail:
@@ -430,7 +493,7 @@ int dataset_peek(const char *path, int *c, int *h, int *w, int *classes)
 
 	if (h5_open(&f, path, DATASET_FORMAT, DATASET_VERSION))
 		return -1;
-	rc = read_attr_range(&f, "num_classes", 1, DATASET_MAX_CLASSES, classes) ||
+	rc = read_attr_range(&f, "num_classes", 2, DATASET_MAX_CLASSES, classes) ||
 	     read_attr_range(&f, "channels", 1, DATASET_MAX_CHANNELS, c) ||
 	     read_attr_range(&f, "height", 1, DATASET_MAX_SIDE, h) ||
 	     read_attr_range(&f, "width", 1, DATASET_MAX_SIDE, w) ? -1 : 0;
@@ -448,7 +511,7 @@ int dataset_load(const char *path, struct dataset *d, unsigned splits)
 	memset(d, 0, sizeof(*d));
 	if (h5_open(&f, path, DATASET_FORMAT, DATASET_VERSION))
 		return -1;
-	if (read_attr_range(&f, "num_classes", 1, DATASET_MAX_CLASSES, &d->num_classes) ||
+	if (read_attr_range(&f, "num_classes", 2, DATASET_MAX_CLASSES, &d->num_classes) ||
 	    read_attr_range(&f, "channels", 1, DATASET_MAX_CHANNELS, &d->c) ||
 	    read_attr_range(&f, "height", 1, DATASET_MAX_SIDE, &d->h) ||
 	    read_attr_range(&f, "width", 1, DATASET_MAX_SIDE, &d->w))
@@ -469,9 +532,10 @@ int dataset_load(const char *path, struct dataset *d, unsigned splits)
 	    h5_read(&f, "/std", H5IO_F32, 1, dims, d->std))
 		goto fail;
 	for (int ch = 0; ch < d->c; ch++)
-		if (!isfinite(d->mean[ch]) || !isfinite(d->std[ch]) || d->std[ch] < 0) {
-			error("%s: channel %d has mean %g, std %g", path, ch, d->mean[ch],
-			      d->std[ch]);
+		if (!isfinite(d->mean[ch]) || !isfinite(d->std[ch]) || !(d->std[ch] > 0)) {
+			/* images are divided by std */
+			error("%s: channel %d has mean %g, std %g (expected a finite mean and a "
+			      "positive std)", path, ch, d->mean[ch], d->std[ch]);
 			goto fail;
 		}
 	for (int i = 0; i < 3; i++)

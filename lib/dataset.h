@@ -64,6 +64,17 @@ void dataset_free(struct dataset *d);
 /* Only the shape: channels, height, width and number of classes (root attributes). */
 int dataset_peek(const char *path, int *c, int *h, int *w, int *classes);
 
+/*
+ * The dataset's fingerprint: 16 hex digits of a content hash of its classes,
+ * images and labels. import-data records it as the root attribute
+ * `fingerprint`; dataset_fingerprint() reads it, or computes it for a file
+ * from before fingerprints. Genotype files and runs record it so that a
+ * changed file at the same path is refused.
+ */
+#define DATASET_FP_LEN 17
+void dataset_fingerprint_of(const struct dataset *d, char out[DATASET_FP_LEN]);
+int dataset_fingerprint(const char *path, char out[DATASET_FP_LEN]);
+
 /* Everything written besides the images: where they came from. */
 struct dataset_meta {
 	const char *source;   /* e.g. "idx:/usr/share/.../train-images-idx3-ubyte.gz" */

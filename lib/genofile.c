@@ -7,7 +7,8 @@
  *   /normal, /reduce   input_a, input_b int32 (B); op_a, op_b, combine
  *                string (B); concat int32 (K)       (cell spaces only)
  *   /config      the child configuration, one attribute per field
- *   /sample      round, index, policy_hash; actions int32 (A), logp float32 (A)
+ *   /sample      round, index, policy_hash; actions int32 (A), logp float32 (A),
+ *                refused int32 (K, A) when a budget refused K draws first
  *   /provenance  written by h5io
  *
  * Op and combine names are stored as strings so a file explains itself in
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cost.h"
 #include "space.h"
 #include "util.h"
 
@@ -199,6 +201,12 @@ static int write_body(struct h5f *f, const struct genofile *g, const char *text)
 	    h5_write(f, "/sample/actions", H5IO_I32, 1, &n, g->actions) < 0 ||
 	    h5_write(f, "/sample/logp", H5IO_F32, 1, &n, g->logp) < 0)
 		return -1;
+	if (g->nrefused > 0) {
+		hsize_t rd[2] = { (hsize_t)g->nrefused, n };
+
+		if (h5_write(f, "/sample/refused", H5IO_I32, 2, rd, g->refused) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -350,6 +358,15 @@ static int read_sample(struct h5f *f, struct genofile *g)
 	    h5_read(f, "/sample/logp", H5IO_F32, 1, dims, g->logp) < 0)
 		return -1;
 	g->has_sample = 1;
+	if (h5_exists(f, "/sample/refused")) {
+		if (h5_shape(f, "/sample/refused", H5IO_I32, &rank, dims) < 0)
+			return -1;
+		if (rank != 2 || dims[0] < 1 || dims[0] > BUDGET_MAX_DRAWS ||
+		    dims[1] != (hsize_t)g->nactions)
+			return error("%s: dataset '/sample/refused' must be (1..%d, %d)", f->path,
+				     BUDGET_MAX_DRAWS, g->nactions);
+		g->nrefused = (int)dims[0];
+	}
 	return 0;
 }
 
@@ -423,4 +440,45 @@ int genofile_read(const char *path, struct genofile *g)
 	rc = read_all(&f, g);
 	h5_close(&f);
 	return rc;
+}
+
+int genofile_read_refused(const char *path, int32_t **out, int *n)
+{
+	struct genofile g;
+	struct h5f f;
+	struct space s;
+	hsize_t dims[2];
+	int32_t *buf;
+	int a[SPACE_MAX_DECISIONS];
+
+	*out = NULL;
+	*n = 0;
+	if (genofile_read(path, &g) < 0)
+		return -1;
+	if (!g.nrefused)
+		return 0;
+	if (!known_space(file_space(&g), &s))
+		return error("%s: refused draws of space '%s', which is not built in", path,
+			     file_space(&g));
+	if (h5_open(&f, path, GENOFILE_FORMAT, GENOFILE_VERSION) < 0)
+		return -1;
+	dims[0] = (hsize_t)g.nrefused;
+	dims[1] = (hsize_t)g.nactions;
+	buf = xmalloc((size_t)g.nrefused * (size_t)g.nactions * sizeof(*buf));
+	if (h5_read(&f, "/sample/refused", H5IO_I32, 2, dims, buf) < 0)
+		goto fail;
+	for (int k = 0; k < g.nrefused; k++) {
+		for (int i = 0; i < g.nactions; i++)
+			a[i] = buf[(size_t)k * g.nactions + i];
+		if (space_check_actions(&s, a, path) < 0)
+			goto fail;
+	}
+	h5_close(&f);
+	*out = buf;
+	*n = g.nrefused;
+	return 0;
+fail:
+	h5_close(&f);
+	free(buf);
+	return -1;
 }

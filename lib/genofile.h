@@ -44,6 +44,10 @@ struct genofile {
 	int32_t actions[GENOFILE_MAX_ACTIONS];
 	float logp[GENOFILE_MAX_ACTIONS];   /* log-probability of each action */
 	uint64_t policy_hash;
+	/* draws a budget refused before this one (/sample/refused, (nrefused, nactions));
+	 * written from `refused` (borrowed), read back only by genofile_read_refused */
+	int nrefused;
+	const int32_t *refused;
 };
 
 /* Zero everything, default child config, has_cells = 1, no sample. */
@@ -55,5 +59,8 @@ int genofile_write_batch(const char *path, const struct genofile *g,
 			 const struct provenance *prov, struct atomic_batch *b);
 /* Open, check format/version, read and validate every field. */
 int genofile_read(const char *path, struct genofile *g);
+/* The refused draws of a sampled genotype file: *out (n, nactions) malloc'd
+ * (NULL when n is 0), every row checked against the file's space. */
+int genofile_read_refused(const char *path, int32_t **out, int *n);
 
 #endif

@@ -772,6 +772,9 @@ int genotype_resolve(struct genotype *g, const char *arg)
 	if (stat(arg, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return error("%s: is a directory, not a genotype", arg);
+		/* a FIFO or a device would block or never end (D12) */
+		if (!S_ISREG(st.st_mode))
+			return error("%s: is not a regular file, not a genotype", arg);
 		return resolve_file(g, arg);
 	}
 	if (strchr(arg, ':') || strchr(arg, '@') || strstr(arg, "Genotype")) {

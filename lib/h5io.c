@@ -89,6 +89,17 @@ static int h5err(const struct h5f *f, const char *fmt, ...)
 	return error("%s: %s: %s", f->path, msg, inner);
 }
 
+/* integrity, defined at the end */
+#define CHECKSUM "checksum"
+#define FNV_BASIS 0xcbf29ce484222325ULL
+static uint64_t hash_le(uint64_t h, const void *p, size_t n, size_t size);
+static size_t elem_count(int rank, const hsize_t *dims);
+static uint64_t strings_sum(int n, const char *const *s);
+static int write_dataset_sum(struct h5f *f, const char *dset, uint64_t h);
+static int verify_dataset_sum(struct h5f *f, const char *dset, uint64_t h);
+static int write_root_sum(struct h5f *f);
+static int verify_root_sum(struct h5f *f);
+
 static hid_t track_off(hid_t cls)
 {
 	hid_t p = H5Pcreate(cls);
@@ -235,6 +246,7 @@ int h5_create(struct h5f *f, const char *path, const char *format, int version,
 	f->path = xstrdup(path);
 	f->tmp = atomic_tmp_name(path);
 	f->version = version;
+	f->checked = 1;
 	atomic_register(f->tmp);
 	fcpl = track_off(H5P_FILE_CREATE);
 	f->id = H5Fcreate(f->tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
@@ -258,6 +270,10 @@ int h5_commit(struct h5f *f)
 {
 	int rc = 0;
 
+	if (write_root_sum(f) < 0) {
+		h5_abort(f);
+		return -1;
+	}
 	if (H5Fflush(f->id, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(f->id) < 0) {
 		h5err(f, "cannot write");
 		rc = -1;
@@ -279,6 +295,11 @@ int h5_commit_batch(struct h5f *f, struct atomic_batch *b)
 {
 	int rc;
 
+	/* a batch member is sealed like any other file (D11) */
+	if (write_root_sum(f) < 0) {
+		h5_abort(f);
+		return -1;
+	}
 	if (H5Fflush(f->id, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(f->id) < 0) {
 		h5err(f, "cannot write");
 		f->id = -1;
@@ -321,6 +342,11 @@ static int open_checked(struct h5f *f, const char *path)
 		error("%s: is a directory, expected an HDF5 file", path);
 		goto fail;
 	}
+	/* a FIFO or a device would block or never end: refuse before opening */
+	if (!S_ISREG(st.st_mode)) {
+		error("%s: is not a regular file, expected an HDF5 file", path);
+		goto fail;
+	}
 	is = H5Fis_hdf5(path);
 	if (is <= 0) {
 		char inner[256];
@@ -337,6 +363,9 @@ static int open_checked(struct h5f *f, const char *path)
 		h5err(f, "cannot open HDF5 file");
 		goto fail;
 	}
+	/* external links and storage refused, the checksum verified: before any read */
+	if (verify_root_sum(f) < 0)
+		goto fail;
 	return 0;
 fail:
 	h5_close(f);
@@ -389,6 +418,18 @@ fail:
 	free(have);
 	h5_close(f);
 	return -1;
+}
+
+int h5_is_hdf5(const char *path)
+{
+	struct stat st;
+	htri_t is;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	is = H5Fis_hdf5(path);
+	H5Eclear2(H5E_DEFAULT);
+	return is > 0;
 }
 
 int h5_open_any(struct h5f *f, const char *path, char **format)
@@ -509,7 +550,8 @@ int h5_write(struct h5f *f, const char *dset, enum h5type t, int rank, const hsi
 	}
 	if (H5Dclose(d) < 0)
 		return h5err(f, "cannot write dataset '%s'", dset);
-	return 0;
+	return write_dataset_sum(f, dset, hash_le(FNV_BASIS, data, elem_count(rank, dims),
+						  H5Tget_size(native_type(t))));
 }
 
 /* open dataset, check type class and rank; dims out */
@@ -597,7 +639,8 @@ int h5_read(struct h5f *f, const char *dset, enum h5type t, int rank, const hsiz
 		return -1;
 	}
 	H5Dclose(d);
-	return 0;
+	return verify_dataset_sum(f, dset, hash_le(FNV_BASIS, data, elem_count(rank, dims),
+						   H5Tget_size(native_type(t))));
 }
 
 int h5_read_alloc(struct h5f *f, const char *dset, enum h5type t, int rank, hsize_t *dims,
@@ -637,6 +680,11 @@ int h5_read_alloc(struct h5f *f, const char *dset, enum h5type t, int rank, hsiz
 		return -1;
 	}
 	H5Dclose(d);
+	if (verify_dataset_sum(f, dset, hash_le(FNV_BASIS, *data, count, size[t])) < 0) {
+		free(*data);
+		*data = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -669,6 +717,8 @@ int h5_write_strings(struct h5f *f, const char *dset, int n, const char *const *
 		rc = h5err(f, "cannot write dataset '%s'", dset);
 	}
 	H5Tclose(st);
+	if (rc == 0)
+		rc = write_dataset_sum(f, dset, strings_sum(n, s));
 	return rc;
 }
 
@@ -728,6 +778,12 @@ int h5_read_strings(struct h5f *f, const char *dset, int max_n, int *n, char ***
 	H5Tclose(st);
 	H5Sclose(space);
 	H5Dclose(d);
+	if (verify_dataset_sum(f, dset, strings_sum(*n, (const char *const *)*out)) < 0) {
+		h5_free_strings(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
 	return 0;
 }
 
@@ -879,22 +935,18 @@ int h5_attr_read_doubles(struct h5f *f, const char *obj, const char *name, int n
 	return rc < 0 ? -1 : 0;
 }
 
-int h5_attr_read_string(struct h5f *f, const char *obj, const char *name, char **v)
+/* a scalar string attribute (variable or fixed length) as a malloc'd string */
+static herr_t attr_string(hid_t a, char **v)
 {
-	hid_t a = attr_open(f, obj, name, H5T_STRING, -1), t;
+	hid_t t = H5Aget_type(a);
 	char *raw = NULL;
 	herr_t rc;
 
 	*v = NULL;
-	if (a < 0)
-		return -1;
-	t = H5Aget_type(a);
 	if (H5Tis_variable_str(t)) {
 		hid_t st = string_type();
 
 		rc = H5Aread(a, st, &raw);
-		if (rc < 0)
-			h5err(f, "cannot read attribute '%s'", name);
 		H5Tclose(st);
 		if (rc >= 0) {
 			*v = xstrdup(raw ? raw : "");
@@ -907,16 +959,312 @@ int h5_attr_read_string(struct h5f *f, const char *obj, const char *name, char *
 		H5Tset_size(st, size + 1);
 		*v = xcalloc(size + 2, 1);
 		rc = H5Aread(a, st, *v);
-		if (rc < 0)
-			h5err(f, "cannot read attribute '%s'", name);
 		H5Tclose(st);
 	}
 	H5Tclose(t);
-	H5Aclose(a);
 	if (rc < 0) {
 		free(*v);
 		*v = NULL;
+	}
+	return rc;
+}
+
+int h5_attr_read_string(struct h5f *f, const char *obj, const char *name, char **v)
+{
+	hid_t a = attr_open(f, obj, name, H5T_STRING, -1);
+	herr_t rc;
+
+	*v = NULL;
+	if (a < 0)
+		return -1;
+	rc = attr_string(a, v);
+	if (rc < 0)
+		h5err(f, "cannot read attribute '%s'", name);
+	H5Aclose(a);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- integrity (schemas/integrity.md) ----
+ *
+ * Every dataset carries a string attribute `checksum`: FNV-1a 64 of its
+ * elements' little-endian bytes (strings: each with its NUL), checked after
+ * every read. The root attribute `checksum` is FNV-1a 64 of the manifest:
+ * every attribute of every object (name, class, count, value) and every link
+ * (path, kind, soft target; datasets: type and shape), in name order; the
+ * dataset checksums are attributes, so it covers the data too. Checked at
+ * every open. A file without a root checksum was written before they existed
+ * and is read unverified.
+ */
+
+/* n elements of `size` bytes, hashed as their little-endian bytes */
+static uint64_t hash_le(uint64_t h, const void *p, size_t n, size_t size)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return hash_bytes(h, p, n * size);
+#else
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = size; k--;)
+			h = hash_bytes(h, b + i * size + k, 1);
+	return h;
+#endif
+}
+
+static void format_sum(char *buf, size_t n, uint64_t h)
+{
+	snprintf(buf, n, "%016llx", (unsigned long long)h);
+}
+
+static size_t elem_count(int rank, const hsize_t *dims)
+{
+	size_t count = 1;
+
+	for (int i = 0; i < rank; i++)
+		count *= dims[i];
+	return count;
+}
+
+static uint64_t strings_sum(int n, const char *const *s)
+{
+	uint64_t h = FNV_BASIS;
+
+	for (int i = 0; i < n; i++)
+		h = hash_bytes(h, s[i] ? s[i] : "", strlen(s[i] ? s[i] : "") + 1);
+	return h;
+}
+
+static int write_dataset_sum(struct h5f *f, const char *dset, uint64_t h)
+{
+	char hex[20];
+
+	format_sum(hex, sizeof hex, h);
+	return h5_attr_write_string(f, dset, CHECKSUM, hex);
+}
+
+static int verify_dataset_sum(struct h5f *f, const char *dset, uint64_t h)
+{
+	char have[20], *want = NULL;
+	int rc = 0;
+
+	if (!f->checked)
+		return 0;
+	if (h5_attr_read_string(f, dset, CHECKSUM, &want) < 0)
+		return -1;
+	format_sum(have, sizeof have, h);
+	if (strcmp(want, have))
+		rc = error("%s: dataset '%s' does not match its checksum (damaged file)", f->path,
+			   dset);
+	free(want);
+	return rc;
+}
+
+struct manifest {
+	struct h5f *f;
+	uint64_t h;
+	int root;        /* attributes of "/": skip the root checksum itself */
+	int reported;    /* a callback printed the error line */
+	char obj[1024];  /* the object whose attributes are hashed, for messages */
+};
+
+static void hash_str(struct manifest *m, const char *s)
+{
+	m->h = hash_bytes(m->h, s, strlen(s) + 1);
+}
+
+static void hash_int(struct manifest *m, int64_t v)
+{
+	m->h = hash_le(m->h, &v, 1, sizeof v);
+}
+
+static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+	struct manifest *m = data;
+	hid_t a, t, s;
+	H5T_class_t cls;
+	hssize_t n;
+	herr_t rc = 0;
+
+	(void)info;
+	if (m->root && !strcmp(name, CHECKSUM))
+		return 0;
+	a = H5Aopen(loc, name, H5P_DEFAULT);
+	if (a < 0) {
+		h5err(m->f, "cannot open attribute '%s' on '%s'", name, m->obj);
+		m->reported = 1;
+		return -1;
+	}
+	t = H5Aget_type(a);
+	s = H5Aget_space(a);
+	cls = H5Tget_class(t);
+	n = H5Sget_simple_extent_npoints(s);
+	hash_str(m, name);
+	hash_int(m, cls);
+	hash_int(m, n);
+	if (n < 0 || n > 1 << 20) {
+		rc = -1;
+	} else if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
+		void *buf = xcalloc((size_t)n + 1, 8);
+
+		rc = H5Aread(a, cls == H5T_INTEGER ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, buf);
+		m->h = hash_le(m->h, buf, (size_t)n, 8);
+		free(buf);
+	} else if (cls == H5T_STRING && n == 1) {
+		char *v;
+
+		rc = attr_string(a, &v);
+		if (rc >= 0)
+			hash_str(m, v);
+		free(v);
+	}
+	H5Tclose(t);
+	H5Sclose(s);
+	H5Aclose(a);
+	if (rc < 0) {
+		h5err(m->f, "cannot read attribute '%s' on '%s'", name, m->obj);
+		m->reported = 1;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/* a dataset's raw data must live in this file (D12 of the hostile-use report) */
+static int dataset_self_contained(struct manifest *m, hid_t d)
+{
+	hid_t dcpl = H5Dget_create_plist(d);
+	H5D_layout_t layout = H5Pget_layout(dcpl);
+	int external = H5Pget_external_count(dcpl);
+
+	H5Pclose(dcpl);
+	m->reported = layout == H5D_VIRTUAL || external != 0;
+	if (layout == H5D_VIRTUAL)
+		return error("%s: dataset '%s' is a virtual dataset (refused: a nasnet-c file "
+			     "holds its own data)", m->f->path, m->obj);
+	if (external != 0)
+		return error("%s: dataset '%s' has external raw storage (refused: a nasnet-c "
+			     "file holds its own data)", m->f->path, m->obj);
+	return 0;
+}
+
+static int hash_object(struct manifest *m, hid_t o, H5O_type_t type)
+{
+	hsize_t idx = 0;
+
+	hash_int(m, type);
+	if (type == H5O_TYPE_DATASET) {
+		hid_t t = H5Dget_type(o), s = H5Dget_space(o);
+		hsize_t dims[H5IO_MAXRANK];
+		int rank = H5Sget_simple_extent_ndims(s);
+
+		hash_int(m, H5Tget_class(t));
+		hash_int(m, (int64_t)H5Tget_size(t));
+		hash_int(m, H5Tget_class(t) == H5T_INTEGER ? H5Tget_sign(t) : 0);
+		hash_int(m, H5Tget_class(t) == H5T_STRING ? H5Tis_variable_str(t) : 0);
+		hash_int(m, rank);
+		if (rank > 0 && rank <= H5IO_MAXRANK) {
+			H5Sget_simple_extent_dims(s, dims, NULL);
+			m->h = hash_le(m->h, dims, (size_t)rank, sizeof *dims);
+		}
+		H5Tclose(t);
+		H5Sclose(s);
+		if (dataset_self_contained(m, o) < 0)
+			return -1;
+	}
+	if (H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, m) < 0) {
+		if (!m->reported)
+			h5err(m->f, "cannot list the attributes of '%s'", m->obj);
+		m->reported = 1;
 		return -1;
 	}
 	return 0;
+}
+
+static herr_t link_cb(hid_t group, const char *name, const H5L_info_t *info, void *data)
+{
+	struct manifest *m = data;
+	H5O_info_t oi;
+	hid_t o;
+	int rc;
+
+	snprintf(m->obj, sizeof m->obj, "/%s", name);
+	m->root = 0;
+	hash_str(m, name);
+	hash_int(m, info->type);
+	if (info->type == H5L_TYPE_SOFT) {
+		char target[1024] = "";
+
+		if (info->u.val_size < sizeof target)
+			H5Lget_val(group, name, target, sizeof target, H5P_DEFAULT);
+		hash_str(m, target);
+		return 0;
+	}
+	if (info->type != H5L_TYPE_HARD) {
+		error("%s: '%s' is an external link (refused: a nasnet-c file holds its own data)",
+		      m->f->path, m->obj);
+		m->reported = 1;
+		return -1;
+	}
+	if (H5Oget_info_by_name2(group, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+	    (o = H5Oopen(group, name, H5P_DEFAULT)) < 0) {
+		h5err(m->f, "cannot open object '%s'", m->obj);
+		m->reported = 1;
+		return -1;
+	}
+	rc = hash_object(m, o, oi.type);
+	H5Oclose(o);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The manifest hash; -1 (one error line) on a link, storage or read refused. */
+static int manifest_sum(struct h5f *f, uint64_t *sum)
+{
+	struct manifest m = { f, FNV_BASIS, 1, 0, "/" };
+	hid_t root = H5Oopen(f->id, "/", H5P_DEFAULT);
+	int rc;
+
+	if (root < 0)
+		return h5err(f, "cannot open the root group");
+	rc = hash_object(&m, root, H5O_TYPE_GROUP);
+	H5Oclose(root);
+	if (rc == 0 && H5Lvisit(f->id, H5_INDEX_NAME, H5_ITER_INC, link_cb, &m) < 0) {
+		if (!m.reported)
+			return h5err(f, "cannot list the objects");
+		rc = -1;
+	}
+	H5Eclear2(H5E_DEFAULT);
+	if (rc < 0)
+		return -1;
+	*sum = m.h;
+	return 0;
+}
+
+static int write_root_sum(struct h5f *f)
+{
+	uint64_t h;
+	char hex[20];
+
+	if (manifest_sum(f, &h) < 0)
+		return -1;
+	format_sum(hex, sizeof hex, h);
+	return h5_attr_write_string(f, "/", CHECKSUM, hex);
+}
+
+static int verify_root_sum(struct h5f *f)
+{
+	uint64_t h;
+	char have[20], *want = NULL;
+	int rc = 0;
+
+	if (manifest_sum(f, &h) < 0)
+		return -1;
+	f->checked = h5_attr_exists(f, "/", CHECKSUM);
+	if (!f->checked)
+		return 0;
+	if (h5_attr_read_string(f, "/", CHECKSUM, &want) < 0)
+		return -1;
+	format_sum(have, sizeof have, h);
+	if (strcmp(want, have))
+		rc = error("%s: attributes or structure do not match the file's checksum (damaged "
+			   "file)", f->path);
+	free(want);
+	return rc;
 }

@@ -42,6 +42,7 @@ struct h5f {
 	char *path;   /* the name the user sees (final path) */
 	char *tmp;    /* temporary path while writing, else NULL */
 	int version;  /* schema_version read from or written to the file */
+	int checked;  /* has a root checksum: every dataset read is verified */
 };
 
 /* Call once at start (tools do it in cli_init). */
@@ -59,6 +60,9 @@ void h5_abort(struct h5f *f);
 
 /* Open for reading; format must match, schema_version <= max_version. */
 int h5_open(struct h5f *f, const char *path, const char *format, int max_version);
+/* 1 when `path` is a regular file with the HDF5 signature (a FIFO or a
+ * device is never opened), else 0. */
+int h5_is_hdf5(const char *path);
 /* Open any nasnet-c file; *format receives its format (caller frees). */
 int h5_open_any(struct h5f *f, const char *path, char **format);
 void h5_close(struct h5f *f);

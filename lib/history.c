@@ -177,6 +177,8 @@ static int load_one(const struct space *s, const char *path, struct evaluated *e
 	e->failed = r.failed;
 	e->round = g.has_sample ? g.round : r.round;
 	e->index = g.has_sample ? g.index : r.index;
+	if (g.nrefused && genofile_read_refused(gpath, &e->refused, &e->nrefused) < 0)
+		return -1;
 	e->reward_path = xstrdup(path);
 	return 0;
 }
@@ -220,8 +222,10 @@ int history_load(const struct space *s, char *const *args, int nargs, struct eva
 
 void history_free(struct evaluated *e, int n)
 {
-	for (int i = 0; e && i < n; i++)
+	for (int i = 0; e && i < n; i++) {
 		free(e[i].reward_path);
+		free(e[i].refused);
+	}
 	free(e);
 }
 
@@ -250,4 +254,25 @@ void history_utilities(const struct evaluated *e, int n, double *out)
 	for (int i = 0; i < n; i++)
 		out[i] = (out[i] - 1) / (n - 1);
 	free(key);
+}
+
+void history_batch(const struct space *s, const struct evaluated *e, int n, const double *util,
+		   int **actions, double **reward, int *nb)
+{
+	int D = s->ndecisions, k = 0, total = 0;
+
+	for (int i = 0; i < n; i++)
+		total += e[i].nrefused + 1;
+	*actions = xmalloc((size_t)total * (size_t)D * sizeof(int));
+	*reward = xmalloc((size_t)total * sizeof(double));
+	for (int i = 0; i < n; i++) {
+		for (int j = 0; j < e[i].nrefused; j++, k++) {
+			for (int d = 0; d < D; d++)
+				(*actions)[(size_t)k * D + d] = e[i].refused[(size_t)j * D + d];
+			(*reward)[k] = 0;
+		}
+		memcpy(*actions + (size_t)k * D, e[i].a, (size_t)D * sizeof(int));
+		(*reward)[k++] = util[i];
+	}
+	*nb = total;
 }

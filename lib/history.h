@@ -27,6 +27,8 @@ struct evaluated {
 	int sampled;              /* the genotype has a /sample record */
 	uint64_t policy_hash;     /* of the sampling policy (when sampled) */
 	char *reward_path;
+	int nrefused;             /* draws a budget refused before this one */
+	int32_t *refused;         /* (nrefused, decisions) */
 };
 
 /* Expand args into reward file paths (sorted within a folder). *paths is
@@ -37,6 +39,12 @@ void history_free_paths(char **paths, int n);
 int history_load(const struct space *s, char *const *args, int nargs, struct evaluated **out,
 		 int *n);
 void history_free(struct evaluated *e, int n);
+/* The controller's batch: each child with its utility util[i]
+ * (history_utilities), preceded by the draws a budget refused before it,
+ * those with 0 (schemas/policy.md, "Budgets"). *actions (nb, decisions) and
+ * *reward (nb) are malloc'd. */
+void history_batch(const struct space *s, const struct evaluated *e, int n, const double *util,
+		   int **actions, double **reward, int *nb);
 
 /*
  * What the controller learns from when rewards were measured at different

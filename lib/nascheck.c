@@ -90,7 +90,7 @@ static int check_reward(const char *path)
 {
 	struct reward r;
 
-	return reward_read(&r, path);
+	return reward_read(&r, path) < 0 ? -1 : reward_check_genotype_file(&r, path);
 }
 
 static int check_checkpoint(const char *path)

@@ -6,6 +6,7 @@
 #ifndef NASNET_NB201_H
 #define NASNET_NB201_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "evolution.h"
@@ -23,8 +24,9 @@ struct nb201_table {
 /* Read the gzip'd CSV (header "index,cell,cifar10_valid_12ep,cifar10_test_12ep");
  * every one of the 15,625 cells must appear exactly once. */
 int nb201_load(struct nb201_table *t, const char *path);
-/* Default table path: $NASNET_NB201 or data/nb201-cifar10-12epoch.csv.gz */
-const char *nb201_default_path(void);
+/* Default table path: $NASNET_NB201, data/nb201-cifar10-12epoch.csv.gz if it is
+ * here, else the installed copy (dataref_share); buf holds the latter. */
+const char *nb201_default_path(char *buf, size_t n);
 
 /*
  * A whole search in memory (nb201search.c), for the strategy benchmark: the

@@ -147,6 +147,7 @@ struct net {
 	int output;                      /* logits, or a fragment's output tensor */
 	int total_depth;                 /* T of the drop-path schedule */
 	int64_t n_params, n_macs;        /* trainable (aux excluded), MACs per image (aux excluded) */
+	double latency_ms[2];            /* build-net --latency, batch 1 and 64 (0: not measured) */
 
 	/* sizes fixed by the tape */
 	size_t nparam_floats, nbuffer_floats, nstat_floats;

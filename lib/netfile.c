@@ -32,6 +32,9 @@ static int write_views(struct h5f *f, const char *group, const struct net_param 
 			dims[d] = (hsize_t)v[i].dims[d];
 		if (snprintf(path, sizeof(path), "/%s/%s", group, v[i].name) >= (int)sizeof(path))
 			return error("%s: name too long: %s", f->path, v[i].name);
+		/* a reader would refuse it: never write it (D9) */
+		if (!floats_finite(base + v[i].offset, v[i].count))
+			return error("%s: %s holds a non-finite value; not written", f->path, path);
 		if (h5_write_f32(f, path, v[i].rank, dims, base + v[i].offset) < 0)
 			return -1;
 	}
@@ -72,7 +75,10 @@ int netfile_write(const char *path, const struct net *n, const struct genofile *
 	    h5_mkgroup(&f, "/config") < 0 || child_config_write(&f, "/config", &gf->cfg) < 0 ||
 	    write_views(&f, "params", n->params, n->nparams, n->param) < 0 ||
 	    write_views(&f, "buffers", n->buffers, n->nbuffers, n->buffer) < 0 ||
-	    (d && write_meta(&f, d) < 0)) {
+	    (d && write_meta(&f, d) < 0) ||
+	    (n->latency_ms[0] > 0 &&
+	     (h5_attr_write_double(&f, "/", "latency_ms_batch1", n->latency_ms[0]) < 0 ||
+	      h5_attr_write_double(&f, "/", "latency_ms_batch64", n->latency_ms[1]) < 0))) {
 		h5_abort(&f);
 		return -1;
 	}
@@ -103,6 +109,15 @@ out:
 	return rc;
 }
 
+/* a BN running variance: /buffers/<prefix>/var (lib/cell.c names them) */
+static int is_variance(const char *group, const char *name)
+{
+	size_t len = strlen(name);
+
+	return !strcmp(group, "buffers") && len >= 3 && !strcmp(name + len - 3, "var") &&
+	       (len == 3 || name[len - 4] == '/');
+}
+
 static int read_views(struct h5f *f, const char *group, const struct net_param *v, int cnt,
 		      float *base)
 {
@@ -124,6 +139,13 @@ static int read_views(struct h5f *f, const char *group, const struct net_param *
 			if (!isfinite(base[v[i].offset + k]))
 				return error("%s: dataset '%s' holds a non-finite value (%g at %zu)",
 					     f->path, path, (double)base[v[i].offset + k], k);
+		/* BN running variances are variances (D22) */
+		if (is_variance(group, v[i].name))
+			for (size_t k = 0; k < v[i].count; k++)
+				if (base[v[i].offset + k] < 0)
+					return error("%s: dataset '%s' holds a negative variance (%g "
+						     "at %zu)", f->path, path,
+						     (double)base[v[i].offset + k], k);
 	}
 	return 0;
 }

@@ -8,7 +8,7 @@
 /* Smallest P the direct kernel handles. */
 #define PW_MIN_P 16
 
-/* Nonzero when pw_gemm handles P columns and beats cblas_sgemm on this CPU (AVX-512). */
+/* Nonzero when pw_gemm handles P columns and should replace cblas_sgemm on this CPU (AVX2, AVX-512). */
 int pw_fast(int P);
 
 /*

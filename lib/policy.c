@@ -34,29 +34,33 @@ void policy_config_default(struct policy_config *c)
 	c->minibatch = 0;
 }
 
-int policy_config_check(const struct policy_config *c)
+int policy_config_check(const struct policy_config *c, const char *what)
 {
+	/* one line naming the file (or flag set) and the value */
 	if (c->hidden < 1 || c->hidden > 4096)
-		return error("policy: hidden size %d out of range 1..4096", c->hidden);
+		return error("%s: hidden size %d out of range 1..4096", what, c->hidden);
 	if (!(c->temperature > 0) || !isfinite(c->temperature))
-		return error("policy: temperature must be > 0");
+		return error("%s: temperature %g, expected > 0", what, c->temperature);
 	if (!(c->logit_cap >= 0) || !isfinite(c->logit_cap))
-		return error("policy: logit cap must be >= 0");
+		return error("%s: logit cap %g, expected >= 0", what, c->logit_cap);
 	if (!(c->lr >= 0) || !isfinite(c->lr))
-		return error("policy: learning rate must be >= 0");
-	if (!(c->beta1 >= 0 && c->beta1 < 1) || !(c->beta2 >= 0 && c->beta2 < 1) ||
-	    !(c->adam_eps > 0))
-		return error("policy: bad Adam parameters");
+		return error("%s: learning rate %g, expected >= 0", what, c->lr);
+	if (!(c->beta1 >= 0 && c->beta1 < 1))
+		return error("%s: Adam beta1 %g, expected 0 <= beta1 < 1", what, c->beta1);
+	if (!(c->beta2 >= 0 && c->beta2 < 1))
+		return error("%s: Adam beta2 %g, expected 0 <= beta2 < 1", what, c->beta2);
+	if (!(c->adam_eps > 0))
+		return error("%s: Adam epsilon %g, expected > 0", what, c->adam_eps);
 	if (!(c->entropy_weight >= 0) || !isfinite(c->entropy_weight))
-		return error("policy: entropy weight must be >= 0");
+		return error("%s: entropy weight %g, expected >= 0", what, c->entropy_weight);
 	if (!(c->baseline_decay >= 0 && c->baseline_decay <= 1))
-		return error("policy: baseline decay must be in [0, 1]");
+		return error("%s: baseline decay %g, expected 0..1", what, c->baseline_decay);
 	if (!(c->clip > 0 && c->clip < 1))
-		return error("policy: PPO clip must be in (0, 1)");
+		return error("%s: PPO clip %g, expected 0 < clip < 1", what, c->clip);
 	if (c->epochs < 1 || c->epochs > 1000)
-		return error("policy: PPO epochs %d out of range 1..1000", c->epochs);
+		return error("%s: PPO epochs %d out of range 1..1000", what, c->epochs);
 	if (c->minibatch < 0)
-		return error("policy: minibatch must be >= 0");
+		return error("%s: minibatch %d, expected >= 0", what, c->minibatch);
 	return 0;
 }
 
@@ -147,7 +151,7 @@ void policy_alloc(struct policy *p, const struct space *s, const struct policy_c
 int policy_init(struct policy *p, const struct space *s, const struct policy_config *c,
 		uint64_t seed)
 {
-	if (policy_config_check(c) < 0)
+	if (policy_config_check(c, "policy") < 0)
 		return -1;
 	policy_alloc(p, s, c);
 	p->seed = seed;

@@ -95,7 +95,7 @@ struct policy_trace {
 
 void policy_config_default(struct policy_config *c);
 /* Check ranges; error() and -1 if a value is out of range. */
-int policy_config_check(const struct policy_config *c);
+int policy_config_check(const struct policy_config *c, const char *what);
 
 /* Allocate and initialise from the seed (weights uniform [-0.1, 0.1]). */
 int policy_init(struct policy *p, const struct space *s, const struct policy_config *c,

@@ -7,6 +7,7 @@
  * file read and written again is byte-identical.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,26 @@ static int tensors(const struct policy *p, struct tensor *t)
 	return 7;
 }
 
+static size_t tensor_count(const struct tensor *t)
+{
+	return t->rank == 1 ? t->dims[0] : t->dims[0] * t->dims[1];
+}
+
+/* Weights and Adam moments finite, second moments >= 0 (D10): one NaN makes
+ * every later update NaN. */
+static int check_values(struct h5f *f, const char *path, const double *v, size_t n, int nonneg)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (!isfinite(v[k]))
+			return error("%s: dataset '%s' holds a non-finite value (%g at %zu)", f->path,
+				     path, v[k], k);
+		if (nonneg && v[k] < 0)
+			return error("%s: dataset '%s' holds a negative value (%g at %zu)", f->path,
+				     path, v[k], k);
+	}
+	return 0;
+}
+
 static int write_group(struct h5f *f, const struct policy *p, const char *group, const double *base)
 {
 	struct tensor t[8];
@@ -48,6 +69,9 @@ static int write_group(struct h5f *f, const struct policy *p, const char *group,
 
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", group, t[i].name);
+		if (check_values(f, path, base + t[i].off, tensor_count(&t[i]),
+				 !strcmp(group, "/adam_v")) < 0)
+			return -1;
 		if (h5_write(f, path, H5IO_F64, t[i].rank, t[i].dims, base + t[i].off) < 0)
 			return -1;
 	}
@@ -62,7 +86,9 @@ static int read_group(struct h5f *f, struct policy *p, const char *group, double
 
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", group, t[i].name);
-		if (h5_read(f, path, H5IO_F64, t[i].rank, t[i].dims, base + t[i].off) < 0)
+		if (h5_read(f, path, H5IO_F64, t[i].rank, t[i].dims, base + t[i].off) < 0 ||
+		    check_values(f, path, base + t[i].off, tensor_count(&t[i]),
+				 !strcmp(group, "/adam_v")) < 0)
 			return -1;
 	}
 	return 0;
@@ -172,10 +198,8 @@ int policy_read(struct policy *p, const char *path)
 	    h5_attr_read_double(&f, "/", "baseline", &baseline) < 0 ||
 	    h5_attr_read_string(&f, "/", "hash", &hash) < 0)
 		goto fail;
-	if (policy_config_check(&c) < 0) {
-		error("%s: bad hyperparameters", path);
+	if (policy_config_check(&c, path) < 0)
 		goto fail;
-	}
 	policy_alloc(p, &s, &c);
 	p->seed = (uint64_t)seed;
 	p->updates = updates;
@@ -191,6 +215,12 @@ int policy_read(struct policy *p, const char *path)
 		goto fail;
 	p->history = hist;
 	p->nhistory = (int64_t)hd[0];
+	if (check_values(&f, "/reward_history", hist, hd[0], 0) < 0)
+		goto fail;
+	if (!isfinite(baseline)) {
+		error("%s: baseline is %g, expected a finite number", path, baseline);
+		goto fail;
+	}
 	snprintf(want, sizeof(want), "%016" PRIx64, policy_hash(p));
 	if (strcmp(want, hash)) {
 		error("%s: weights do not match the recorded hash %s (computed %s)", path, hash, want);

@@ -18,10 +18,12 @@
  *  - avg backward, the transpose as a correlation: dout/count placed at
  *    each window centre (every sh-th row, sw-th column), then the same row
  *    and column sums gather it onto every pixel its window covers;
- *  - max forward: the first strict maximum of each row segment with its
- *    index, then of the kh segments in order, which is the first maximum
- *    in row-major order. NaNs are skipped (as in maxpool_forward_ref); a
- *    window with nothing above -inf takes the scalar loop (its first pixel);
+ *  - max forward (plain loops instead, on a copy of the plane framed by
+ *    -inf, see max_plane): the first strict maximum of each row segment
+ *    with its tap, then of the kh segments in order, which is the first
+ *    maximum in row-major order. NaNs are skipped (as in
+ *    maxpool_forward_ref); a window with nothing above -inf takes the
+ *    scalar loop (its first pixel);
  *  - max backward: dout added at the saved argmax.
  * Stride 1 with output = input runs both passes flat; other strides take
  * every sw-th column of the row pass per output row. Each output is summed
@@ -157,21 +159,12 @@ typedef uint32_t vu __attribute__((vector_size(VL * sizeof(uint32_t))));
 /* lanes p[0], p[sw], ... p[(VL-1)*sw] (sw a constant) */
 #define VLD_S(p, sw) ((sw) == 1 ? VLD(p) : (sw) == 2 ? __builtin_shufflevector(VLD(p), VLD((p) + VL), EVEN) \
 						     : vgather(p, sw))
-#define VLDI_S(p, sw) ((sw) == 1 ? VLDI(p) : (sw) == 2 ? __builtin_shufflevector(VLDI(p), VLDI((p) + VL), EVEN) \
-						       : vgatheri(p, sw))
 /* lane indices for __builtin_shufflevector (GCC >= 12 and clang: the fuzz build is clang) */
 #define EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
 #define LANE ((vi){ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 })
 #define vgather(p, sw)                                    \
 	__extension__({                                   \
 		vf g_;                                    \
-		for (int l_ = 0; l_ < VL; l_++)           \
-			g_[l_] = (p)[l_ * (sw)];          \
-		g_;                                       \
-	})
-#define vgatheri(p, sw)                                   \
-	__extension__({                                   \
-		vi g_;                                    \
 		for (int l_ = 0; l_ < VL; l_++)           \
 			g_[l_] = (p)[l_ * (sw)];          \
 		g_;                                       \
@@ -542,127 +535,114 @@ void avgpool_backward(float *din, const float *dout, const struct conv_shape *s)
 
 /* ---- max pooling ---- */
 
-/* keep the lanes of (v, k) that are strictly greater than m (first maximum wins) */
-#define MAX_TAP(m, id, v, k)                     \
-	do {                                     \
-		const vf v_ = (v);               \
-		const vi gt_ = v_ > (m);         \
-		(m) = VSEL(gt_, v_, (m));        \
-		(id) = VSELI(gt_, (k), (id));    \
-	} while (0)
-
 /*
- * (hm, hi)[i] = first maximum and its index over the real taps
- * x[i + o0 + k], k < kw, (-inf, -1) if none; x has len floats.
+ * Max pooling works on a copy of the plane inside a frame of -inf (pt rows
+ * above, pl columns left, row stride Wf), so that every tap is a plain load
+ * with no bounds mask, and both passes run flat over the framed plane in
+ * long vectors whatever its width (the 16-lane vector macros above split
+ * into halves and spill on AVX2, where max pooling took 39 % of a sampled
+ * child's evaluation). Padding never wins: the maxima are strict.
  */
-static inline __attribute__((always_inline)) void
-max_taps(float *restrict hm, int32_t *restrict hi, const float *restrict x, int len,
-	 const int32_t *restrict col, int n, int W, int o0, const int kw)
+struct max_frame {
+	int Wf, Hf;   /* framed width (row stride) and height */
+	int nr, nc;   /* positions of the row pass and of the column pass */
+};
+
+static void max_frame_dims(struct max_frame *f, const struct conv_shape *s)
 {
-	const vf ninf = (vf){ 0 } - INFINITY;
-	float tmp[VL + KMAX];
+	int wr = (s->OW - 1) * s->sw + s->kw, hr = (s->OH - 1) * s->sh + s->kh;
 
-	for (int i = 0; i < n; i += VL) {
-		const float *xs = TAPS_AT(x, len, i, o0, kw, tmp, -INFINITY);
-		const vi c = VLDI(col + i);
-		vf m = ninf;
-		vi id = (vi){ 0 } - 1;
-
-#pragma GCC unroll 8
-		for (int k = 0; k < kw; k++)
-			MAX_TAP(m, id, VSEL(TAP_OK(c, o0 + k, W), VLD(xs + o0 + k), ninf),
-				LANE + (i + o0 + k));
-		VST(hm + i, m);
-		VST(hi + i, id);
-	}
+	f->Wf = s->pl + s->W > wr ? s->pl + s->W : wr;
+	f->Hf = s->pt + s->H > hr ? s->pt + s->H : hr;
+	/* the column pass covers window origins up to the last output's */
+	f->nc = (s->OH - 1) * s->sh * f->Wf + (s->OW - 1) * s->sw + 1;
+	f->nr = f->nc + (s->kh - 1) * f->Wf;
 }
 
-/* (o, am)[i] = first maximum over rows j < kh of (hm, hi)[i + j*W], i < n */
+/* (hm, hk)[i] = first maximum over k < kw of fr[i + k] and its k; (-inf, -1) if none.
+ * Tap by tap over the whole array (GCC vectorises this form, not a tap loop inside). */
 static inline __attribute__((always_inline)) void
-max_rows(float *restrict o, int32_t *restrict am, const float *restrict hm,
-	 const int32_t *restrict hi, int n, int W, const int kh)
+max_row_pass(float *restrict hm, int32_t *restrict hk, const float *restrict fr, int n,
+	     const int kw)
 {
-	for (int i = 0; i < n; i += VL) {
-		const int r = n - i < VL ? n - i : VL;
-		vf m = VLD(hm + i);
-		vi id = VLDI(hi + i);
+#pragma omp simd
+	for (int i = 0; i < n; i++) {
+		const int real = fr[i] > -INFINITY;   /* not -inf, not NaN */
 
-#pragma GCC unroll 8
-		for (int j = 1; j < kh; j++)
-			MAX_TAP(m, id, VLD(hm + i + j * W), VLDI(hi + i + j * W));
-		if (r == VL) {
-			VST(o + i, m);
-			VST(am + i, id);
-		} else {
-			VSTN(o + i, m, r);
-			VSTN(am + i, id, r);
+		hm[i] = real ? fr[i] : -INFINITY;
+		hk[i] = real ? 0 : -1;
+	}
+	for (int k = 1; k < kw; k++) {
+#pragma omp simd
+		for (int i = 0; i < n; i++) {
+			const float v = fr[i + k];
+			const int gt = v > hm[i];
+
+			hm[i] = gt ? v : hm[i];
+			hk[i] = gt ? k : hk[i];
 		}
 	}
 }
 
-/* the same for output row lanes ox < n (a multiple of VL), centred at ox*sw */
+/* (cm, cb)[i] = first maximum over rows j < kh of hm[i + j*Wf], and j*W + its k */
 static inline __attribute__((always_inline)) void
-max_rows_strided(float *restrict o, int32_t *restrict am, const float *restrict hm,
-		 const int32_t *restrict hi, int n, int W, int kh, const int sw)
+max_col_pass(float *restrict cm, int32_t *restrict cb, const float *restrict hm,
+	     const int32_t *restrict hk, int n, int Wf, int W, const int kh)
 {
-	for (int ox = 0; ox < n; ox += VL) {
-		vf m = VLD_S(hm + ox * sw, sw);
-		vi id = VLDI_S(hi + ox * sw, sw);
+#pragma omp simd
+	for (int i = 0; i < n; i++) {
+		cm[i] = hm[i];
+		cb[i] = hk[i];
+	}
+	for (int j = 1; j < kh; j++) {
+		const float *hj = hm + (size_t)j * Wf;
+		const int32_t *kj = hk + (size_t)j * Wf;
 
-#pragma GCC unroll 8
-		for (int j = 1; j < kh; j++)
-			MAX_TAP(m, id, VLD_S(hm + j * W + ox * sw, sw),
-				VLDI_S(hi + j * W + ox * sw, sw));
-		VST(o + ox, m);
-		VST(am + ox, id);
+#pragma omp simd
+		for (int i = 0; i < n; i++) {
+			const int gt = hj[i] > cm[i];
+
+			cm[i] = gt ? hj[i] : cm[i];
+			cb[i] = gt ? j * W + kj[i] : cb[i];
+		}
 	}
 }
 
 /*
- * One plane: o, am (OH, OW) from x (H, W), separably: the first maximum
- * of each row segment (kw taps, row-major order) at every centre, then of
- * kh such segments down the window; strict > keeps the first maximum in
- * row-major order. hmb, hib: pt rows of (-inf, -1), the (H, W) segment
- * maxima, more such rows. A window without a tap above -inf comes out
- * (-inf, -1) and takes the scalar loop, which picks its first real pixel.
- * Strided output rows are computed OWp wide, the last ones through t, ti
- * (OH*OW + OWp).
+ * One plane: o, am (OH, OW) from x (H, W). fr: the framed plane (its frame
+ * already -inf); hm, hk, cm, cb: nr, nr, nc, nc scratch. The first maximum
+ * of each row segment, then of the kh segments down the window, is the
+ * first maximum in row-major order. A window with nothing above -inf (all
+ * -inf or NaN) takes the scalar loop, which picks its first real pixel.
  */
 SIMD_CLONES
 static void max_plane(float *restrict o, int32_t *restrict am, const float *restrict x,
-		      const int32_t *restrict col, const struct conv_shape *s,
-		      float *restrict hmb, int32_t *restrict hib,
-		      float *restrict t, int32_t *restrict ti, int HWp, int OWp)
+		      const struct conv_shape *s, const struct max_frame *f,
+		      float *restrict fr, float *restrict hm, int32_t *restrict hk,
+		      float *restrict cm, int32_t *restrict cb)
 {
-	const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, kh = s->kh, kw = s->kw;
-	const int HW = H * W, pt = s->pt, sh = s->sh, n = OH * OW;
-	int none = 0;
+	const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, Wf = f->Wf;
 
-	BY_K(max_taps, kw, hmb + (size_t)pt * W, hib + (size_t)pt * W, x, HW, col, HWp, W, -s->pl);
-	if (same_size(s)) {
-		BY_K(max_rows, kh, o, am, hmb, hib, HW, W);
-	} else {
-		int q = OH;   /* first row through t, ti (as in avg_plane) */
+	for (int y = 0; y < H; y++)
+		memcpy(fr + (size_t)(y + s->pt) * Wf + s->pl, x + (size_t)y * W, sizeof(*x) * (size_t)W);
+	BY_K(max_row_pass, s->kw, hm, hk, fr, f->nr);
+	BY_K(max_col_pass, s->kh, cm, cb, hm, hk, f->nc, Wf, W);
+	for (int oy = 0; oy < OH; oy++) {
+		const size_t r = (size_t)oy * s->sh * Wf;
+		const int id0 = (oy * s->sh - s->pt) * W - s->pl;
 
-		for (int oy = 0; oy < OH; oy++) {
-			const int direct = oy * OW + OWp <= n;
+		for (int ox = 0; ox < OW; ox++) {
+			const size_t i = r + (size_t)ox * s->sw;
+			const size_t q = (size_t)oy * OW + ox;
 
-			if (!direct && q == OH)
-				q = oy;
-			BY_STRIDE(max_rows_strided, s->sw, (direct ? o : t) + (size_t)oy * OW,
-				  (direct ? am : ti) + (size_t)oy * OW, hmb + (size_t)oy * sh * W,
-				  hib + (size_t)oy * sh * W, OWp, W, kh);
+			if (cb[i] >= 0) {
+				o[q] = cm[i];
+				am[q] = id0 + ox * s->sw + cb[i];
+			} else {
+				max_window(o + q, am + q, x, s, oy, ox);
+			}
 		}
-		memcpy(o + (size_t)q * OW, t + (size_t)q * OW, sizeof(*o) * (size_t)(n - q * OW));
-		memcpy(am + (size_t)q * OW, ti + (size_t)q * OW, sizeof(*am) * (size_t)(n - q * OW));
 	}
-#pragma omp simd reduction(| : none)
-	for (int i = 0; i < n; i++)
-		none |= am[i] < 0;
-	if (none)
-		for (int i = 0; i < n; i++)
-			if (am[i] < 0)
-				max_window(o + i, am + i, x, s, i / OW, i % OW);
 }
 
 /* fill n values of a with v */
@@ -678,6 +658,7 @@ void maxpool_forward(float *out, int32_t *argmax, const float *in, const struct 
 	const int H = s->H, W = s->W, OH = s->OH, OW = s->OW;
 	const int planes = s->N * s->C;
 	const int par = ops_par((size_t)planes * OH * OW * s->kh * s->kw);
+	struct max_frame f;
 
 	if (planes <= 0 || OH <= 0 || OW <= 0)
 		return;
@@ -693,32 +674,29 @@ void maxpool_forward(float *out, int32_t *argmax, const float *in, const struct 
 				}
 		return;
 	}
-
-	const int HWp = round_lanes(H * W), OWp = round_lanes(OW);
-	const size_t tail = tail_slack(s, OWp);
-	const size_t nh = (size_t)(H + 2 * s->kh) * W + HWp + tail;
-	int32_t *col = column_table(W, HWp);
+	max_frame_dims(&f, s);
 
 #pragma omp parallel if (par)
 	{
-		float *hmb = xmalloc(sizeof(*hmb) * nh);
-		int32_t *hib = xmalloc(sizeof(*hib) * nh);
-		float *t = xmalloc(sizeof(*t) * ((size_t)OH * OW + OWp));
-		int32_t *ti = xmalloc(sizeof(*ti) * ((size_t)OH * OW + OWp));
+		/* the row pass reads kw - 1 floats past nr */
+		const size_t nf = (size_t)f.Hf * f.Wf + (size_t)s->kw;
+		float *fr = xmalloc(sizeof(*fr) * nf);
+		float *hm = xmalloc(sizeof(*hm) * (size_t)f.nr);
+		int32_t *hk = xmalloc(sizeof(*hk) * (size_t)f.nr);
+		float *cm = xmalloc(sizeof(*cm) * (size_t)f.nc);
+		int32_t *cb = xmalloc(sizeof(*cb) * (size_t)f.nc);
 
-		fill(hmb, nh, -INFINITY);
-		for (size_t i = 0; i < nh; i++)
-			hib[i] = -1;
+		fill(fr, nf, -INFINITY);
 #pragma omp for schedule(static)
 		for (int p = 0; p < planes; p++)
 			max_plane(out + (size_t)p * OH * OW, argmax + (size_t)p * OH * OW,
-				  in + (size_t)p * H * W, col, s, hmb, hib, t, ti, HWp, OWp);
-		free(hmb);
-		free(hib);
-		free(t);
-		free(ti);
+				  in + (size_t)p * H * W, s, &f, fr, hm, hk, cm, cb);
+		free(fr);
+		free(hm);
+		free(hk);
+		free(cm);
+		free(cb);
 	}
-	free(col);
 }
 
 /* din (N,C,H,W) += dout routed to each window's argmax (a gather form over the

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "genofile.h"
 #include "h5io.h"
@@ -24,6 +25,80 @@ void reward_init(struct reward *r)
 	r->index = -1;
 	r->rung = 0;
 	r->epochs = NAN;
+	snprintf(r->reward_kind, sizeof(r->reward_kind), "%s", reward_kind_name(REWARD_ACCURACY));
+	r->cost = r->target = r->reward_w = r->latency_ms = NAN;
+}
+
+/* one row per reward kind: its name and whether it has a cost term */
+static const struct { const char *name; int costed; } reward_kinds[REWARD_KINDS] = {
+	[REWARD_ACCURACY] = { "accuracy", 0 },
+	[REWARD_CUBE] = { "cube", 0 },
+	[REWARD_MNASNET] = { "mnasnet", 1 },
+	[REWARD_MNASNET_HARD] = { "mnasnet-hard", 1 },
+};
+static const char *const cost_kinds[COST_KINDS] = { "", "mult_adds", "latency_ms" };
+
+void reward_rule_default(struct reward_rule *r)
+{
+	r->kind = REWARD_ACCURACY;
+	r->cost = COST_NONE;
+	r->target = NAN;
+	r->w = -0.07;
+}
+
+const char *reward_kind_name(int kind)
+{
+	return kind >= 0 && kind < REWARD_KINDS ? reward_kinds[kind].name : "?";
+}
+
+int reward_kind_lookup(const char *name)
+{
+	for (int i = 0; i < REWARD_KINDS; i++)
+		if (!strcmp(name, reward_kinds[i].name))
+			return i;
+	return -1;
+}
+
+const char *cost_kind_name(int cost)
+{
+	return cost >= 0 && cost < COST_KINDS ? cost_kinds[cost] : "?";
+}
+
+int reward_rule_check(const struct reward_rule *r)
+{
+	if (r->kind < 0 || r->kind >= REWARD_KINDS)
+		return error("unknown reward kind %d", r->kind);
+	if (!reward_kinds[r->kind].costed) {
+		if (r->cost != COST_NONE)
+			return error("a target is for --reward mnasnet or mnasnet-hard, not %s",
+				     reward_kinds[r->kind].name);
+		return 0;
+	}
+	if (r->cost == COST_NONE)
+		return error("--reward %s needs --target-macs or --target-latency-ms",
+			     reward_kinds[r->kind].name);
+	if (!(r->target > 0) || !isfinite(r->target))
+		return error("the reward's target is %g, expected a positive number", r->target);
+	if (!isfinite(r->w) || r->w < -10 || r->w > 10)
+		return error("the reward's exponent w is %g, expected -10..10", r->w);
+	return 0;
+}
+
+double reward_rule_apply(const struct reward_rule *r, double accuracy, double cost)
+{
+	double w = r->w;
+
+	switch (r->kind) {
+	case REWARD_CUBE:
+		return accuracy * accuracy * accuracy;
+	case REWARD_MNASNET_HARD:
+		if (cost <= r->target)
+			w = 0;
+		/* fall through */
+	case REWARD_MNASNET:
+		return accuracy * pow(cost / r->target, w);
+	}
+	return accuracy;
 }
 
 /*
@@ -33,15 +108,39 @@ void reward_init(struct reward *r)
  */
 static int check_numbers(const struct reward *r, const char *path)
 {
+	/* one-line fields and counts (D21): they become history.tsv fields */
+	const struct { const char *name; const char *v; } text[] = {
+		{ "reason", r->reason }, { "space", r->space }, { "genotype", r->genotype },
+		{ "genotype_text", r->genotype_text }, { "policy_hash", r->policy_hash },
+	};
+	const struct { const char *name; int64_t v, hi; } count[] = {
+		{ "params", r->params, INT64_MAX }, { "mult_adds", r->mult_adds, INT64_MAX },
+		{ "round", r->round, 999999999 }, { "index", r->index, 999999999 },
+	};
+
+	for (size_t i = 0; i < sizeof text / sizeof *text; i++)
+		if (!one_line(text[i].v))
+			return error("%s: %s holds a newline or tab, expected one line", path,
+				     text[i].name);
+	for (size_t i = 0; i < sizeof count / sizeof *count; i++)
+		if (count[i].v < -1 || count[i].v > count[i].hi)
+			return error("%s: %s is %lld, expected -1 (unknown) or 0..%lld", path,
+				     count[i].name, (long long)count[i].v, (long long)count[i].hi);
+	if (r->policy_hash[0] && (strlen(r->policy_hash) != 16 ||
+				  strspn(r->policy_hash, "0123456789abcdef") != 16))
+		return error("%s: policy_hash is '%s', expected 16 hex digits or empty", path,
+			     r->policy_hash);
 	if (r->failed) {
 		if (r->reward != 0)
 			return error("%s: reward is %g for a failed child, expected 0", path,
 				     r->reward);
 		return 0;
 	}
-	if (!(r->reward >= 0 && r->reward <= 1))
-		return error("%s: reward is %g, expected a finite number in [0, 1]", path,
-			     r->reward);
+	/* a MnasNet reward exceeds the accuracy below its target */
+	if (!(r->reward >= 0 && isfinite(r->reward)) ||
+	    (strncmp(r->reward_kind, "mnasnet", 7) && r->reward > 1))
+		return error("%s: reward is %g, expected a finite number in [0, 1] (>= 0 for %s)",
+			     path, r->reward, "mnasnet");
 	if (!(r->accuracy >= 0 && r->accuracy <= 1))
 		return error("%s: accuracy is %g, expected a finite number in [0, 1]", path,
 			     r->accuracy);
@@ -77,7 +176,13 @@ int reward_write(const struct reward *r, const char *path, const struct provenan
 	    h5_attr_write_int(&f, "/", "round", r->round) < 0 ||
 	    h5_attr_write_int(&f, "/", "index", r->index) < 0 ||
 	    h5_attr_write_int(&f, "/", "rung", r->rung) < 0 ||
-	    h5_attr_write_double(&f, "/", "epochs", r->epochs) < 0) {
+	    h5_attr_write_double(&f, "/", "epochs", r->epochs) < 0 ||
+	    h5_attr_write_string(&f, "/", "reward_kind", r->reward_kind) < 0 ||
+	    h5_attr_write_string(&f, "/", "cost_kind", r->cost_kind) < 0 ||
+	    h5_attr_write_double(&f, "/", "cost", r->cost) < 0 ||
+	    h5_attr_write_double(&f, "/", "target", r->target) < 0 ||
+	    h5_attr_write_double(&f, "/", "reward_w", r->reward_w) < 0 ||
+	    h5_attr_write_double(&f, "/", "latency_ms", r->latency_ms) < 0) {
 		h5_abort(&f);
 		return -1;
 	}
@@ -131,6 +236,21 @@ int reward_read(struct reward *r, const char *path)
 		goto fail;
 	if (r->rung < 0 || r->rung > 15 || !(isnan(r->epochs) || r->epochs >= 0)) {
 		error("%s: rung %lld or epochs %g out of range", path, (long long)r->rung, r->epochs);
+		goto fail;
+	}
+	/* the cost terms came later: absent in older files (reward_kind "") */
+	r->reward_kind[0] = 0;
+	if (h5_attr_exists(&f, "/", "reward_kind") > 0 &&
+	    (read_str(&f, "reward_kind", r->reward_kind, sizeof(r->reward_kind)) < 0 ||
+	     read_str(&f, "cost_kind", r->cost_kind, sizeof(r->cost_kind)) < 0 ||
+	     h5_attr_read_double(&f, "/", "cost", &r->cost) < 0 ||
+	     h5_attr_read_double(&f, "/", "target", &r->target) < 0 ||
+	     h5_attr_read_double(&f, "/", "reward_w", &r->reward_w) < 0 ||
+	     h5_attr_read_double(&f, "/", "latency_ms", &r->latency_ms) < 0))
+		goto fail;
+	if (r->reward_kind[0] && reward_kind_lookup(r->reward_kind) < 0) {
+		error("%s: attribute 'reward_kind' is '%s', expected accuracy, cube, mnasnet or "
+		      "mnasnet-hard", path, r->reward_kind);
 		goto fail;
 	}
 	if (failed != 0 && failed != 1) {
@@ -206,4 +326,18 @@ int reward_check_genotype(const struct reward *r, const char *reward_path,
 		     "(replaced after scoring: delete the reward to score it again)",
 		     reward_path, gpath, r->policy_hash[0] ? r->policy_hash : "(none)",
 		     (unsigned long long)g->policy_hash);
+}
+
+int reward_check_genotype_file(const struct reward *r, const char *reward_path)
+{
+	char path[4096];
+	struct stat st;
+
+	if (reward_genotype_path(r, reward_path, path, sizeof path) < 0)
+		return -1;
+	if (stat(path, &st) < 0)
+		return error("%s: its genotype file %s is missing", reward_path, path);
+	if (!S_ISREG(st.st_mode))
+		return error("%s: its genotype file %s is not a regular file", reward_path, path);
+	return 0;
 }

@@ -21,8 +21,37 @@ struct genofile;
 #define REWARD_FORMAT "nasnet-c/reward"
 #define REWARD_VERSION 1
 
+/*
+ * What the controller maximises, from the accuracy and the child's cost
+ * (MnasNet, Tan et al. 2019, eq. 2: reward = accuracy * (cost / target)^w):
+ *   accuracy      accuracy
+ *   cube          accuracy^3 (Zoph & Le 2017)
+ *   mnasnet       soft constraint: w on both sides of the target (the paper's -0.07)
+ *   mnasnet-hard  hard constraint: exponent 0 up to the target, w above it (the paper's -1)
+ * The cost is the child's mult-adds (target_macs) or its measured batch-1
+ * latency in milliseconds (target_latency_ms).
+ */
+enum reward_kind { REWARD_ACCURACY, REWARD_CUBE, REWARD_MNASNET, REWARD_MNASNET_HARD, REWARD_KINDS };
+enum cost_kind { COST_NONE, COST_MACS, COST_LATENCY_MS, COST_KINDS };
+
+struct reward_rule {
+	int kind;       /* enum reward_kind */
+	int cost;       /* enum cost_kind: what target measures (COST_NONE without a target) */
+	double target;  /* > 0 */
+	double w;       /* the exponent, default -0.07 */
+};
+
+void reward_rule_default(struct reward_rule *r);
+/* Names (files and flags); lookups return -1 when unknown. */
+const char *reward_kind_name(int kind);
+int reward_kind_lookup(const char *name);
+const char *cost_kind_name(int cost);
+/* A MnasNet kind needs a cost and a target, the others none: -1 with a message. */
+int reward_rule_check(const struct reward_rule *r);
+double reward_rule_apply(const struct reward_rule *r, double accuracy, double cost);
+
 struct reward {
-	double reward;            /* what the controller maximises (validation accuracy, 0..1) */
+	double reward;            /* what the controller maximises (reward_kind of accuracy and cost) */
 	double accuracy;          /* validation accuracy, 0..1 */
 	double loss;              /* validation loss (NaN when not measured) */
 	double test_accuracy;     /* 0..1, NaN when not measured */
@@ -37,12 +66,18 @@ struct reward {
 	int64_t round, index;     /* position in the search (-1 when unknown) */
 	int64_t rung;             /* successive-halving rung the reward was measured at (0: plain) */
 	double epochs;            /* training epochs behind it (NaN when unknown) */
+	char reward_kind[16];     /* reward_kind_name(); "" in files older than the attribute */
+	char cost_kind[16];       /* cost_kind_name(): "" when the reward has no cost term */
+	double cost, target, reward_w;   /* the MnasNet terms; NaN when unused */
+	double latency_ms;        /* measured batch-1 latency, one thread; NaN when not measured */
 };
 
 /* All numbers NaN/-1 or 0, strings empty. */
 void reward_init(struct reward *r);
 int reward_write(const struct reward *r, const char *path, const struct provenance *prov);
 int reward_read(struct reward *r, const char *path);
+/* The genotype file the reward names exists and is a regular file (D21). */
+int reward_check_genotype_file(const struct reward *r, const char *reward_path);
 /* The genotype file path as seen from the current directory. */
 int reward_genotype_path(const struct reward *r, const char *reward_path, char *out, int n);
 /* The genotype text a reward records for genotype file g (as `score` writes it). */

@@ -3,6 +3,7 @@
  */
 #include "sample.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,13 +13,47 @@
 #include "reward.h"
 #include "util.h"
 
-/* child i: actions from the strategy, the round's configuration, its seed */
+/* one draw of child i into a/logp: 1 within the budget (or none), 0 refused
+ * (appended to *refused, the cheapest seen kept in *minp, *minm), -1 error */
+static int draw(const struct sample_round *sr, struct rng *r, int *a, double *logp,
+		int32_t **refused, int *nrefused, int64_t *minp, int64_t *minm)
+{
+	const struct space *sp = sr->state->space;
+	struct genotype geno;
+	int64_t p, macs;
+	int fit, D = sp->ndecisions;
+
+	memset(logp, 0, sizeof(double) * SPACE_MAX_DECISIONS);
+	sr->strategy->propose(sr->state, r, a, logp);
+	if (!sr->budget || !budget_active(sr->budget) || sp->kind != SPACE_CELLS)
+		return 1;
+	if (space_to_genotype(sp, a, &geno) < 0)
+		return -1;
+	fit = budget_fits(sr->budget, &geno, &sr->cfg->macro, &p, &macs);
+	if (fit != 0)
+		return fit;
+	if (p < *minp)
+		*minp = p;
+	if (macs < *minm)
+		*minm = macs;
+	*refused = xrealloc(*refused, (size_t)(*nrefused + 1) * (size_t)D * sizeof(int32_t));
+	for (int k = 0; k < D; k++)
+		(*refused)[(size_t)*nrefused * D + k] = a[k];
+	(*nrefused)++;
+	return 0;
+}
+
+/* child i: actions from the strategy (drawn again while over the budget),
+ * the round's configuration, its seed; g->refused is malloc'd (free it) */
 static int sample_child(const struct sample_round *sr, int i, struct genofile *g, char *text,
 			size_t n)
 {
 	const struct space *sp = sr->state->space;
 	int a[SPACE_MAX_DECISIONS];
 	double logp[SPACE_MAX_DECISIONS];
+	int32_t *refused = NULL;
+	int nrefused = 0, fit;
+	int64_t minp = INT64_MAX, minm = INT64_MAX;
 	struct rng r, ri;
 
 	genofile_init(g);
@@ -26,7 +61,23 @@ static int sample_child(const struct sample_round *sr, int i, struct genofile *g
 	rng_stream(&ri, sr->seed, (uint64_t)sr->round, (uint64_t)i, RNG_INIT);
 	g->cfg.train.seed = sr->train_seed >= 0 ? (uint64_t)sr->train_seed : rng_u64(&ri);
 	rng_stream(&r, sr->seed, (uint64_t)sr->round, (uint64_t)i, RNG_SAMPLE);
-	sr->strategy->propose(sr->state, &r, a, logp);
+	for (int d = 0; (fit = draw(sr, &r, a, logp, &refused, &nrefused, &minp, &minm)) != 1;
+	     d++) {
+		if (fit < 0 || d + 1 == BUDGET_MAX_DRAWS) {
+			char lim[96];
+
+			free(refused);
+			if (fit < 0)
+				return -1;
+			error("no cell within %s in %d draws (round %d, child %d): the smallest "
+			      "drawn has %" PRId64 " params, the cheapest %" PRId64 " mult-adds",
+			      budget_text(sr->budget, lim, sizeof(lim)), BUDGET_MAX_DRAWS, sr->round,
+			      i, minp, minm);
+			return SAMPLE_OVER_BUDGET;
+		}
+	}
+	g->nrefused = nrefused;
+	g->refused = refused;
 	/* every child records its actions; log-probs are 0 without a policy */
 	g->has_sample = 1;
 	g->policy_hash = sr->strategy->needs_policy ? policy_hash(sr->state->policy) : 0;
@@ -78,6 +129,7 @@ int sample_round(const struct sample_round *sr, const struct provenance *prov, F
 	char path[4096], text[4096];
 	struct atomic_batch batch;
 	struct genofile g;
+	int rc;
 
 	/* a genotype that has a reward is never replaced by another (settings
 	 * rewritten under a run): all checked before any file is written */
@@ -89,20 +141,25 @@ int sample_round(const struct sample_round *sr, const struct provenance *prov, F
 		    (child_path(path, sizeof path, sr->dir, i, ".r0.reward.h5") < 0 ||
 		     access(path, F_OK) < 0))
 			continue;
-		if (sample_child(sr, i, &g, text, sizeof text) < 0)
-			return -1;
+		if ((rc = sample_child(sr, i, &g, text, sizeof text)) < 0) {
+			free((void *)g.refused);
+			return rc;
+		}
+		free((void *)g.refused);
 		if (keep_scored(path, &g) < 0)
 			return SAMPLE_REFUSED;
 	}
 	/* one sync per batch of files, not two per file (rounds of 1000s of children) */
 	atomic_batch_init(&batch);
 	for (int i = 0; i < sr->count; i++) {
-		if (sample_child(sr, i, &g, text, sizeof text) < 0 ||
-		    child_path(path, sizeof path, sr->dir, i, ".h5") < 0 ||
-		    genofile_write_batch(path, &g, prov, &batch) < 0) {
+		if ((rc = sample_child(sr, i, &g, text, sizeof text)) < 0 ||
+		    (rc = child_path(path, sizeof path, sr->dir, i, ".h5")) < 0 ||
+		    (rc = genofile_write_batch(path, &g, prov, &batch)) < 0) {
+			free((void *)g.refused);
 			atomic_batch_abort(&batch);
-			return -1;
+			return rc == SAMPLE_OVER_BUDGET ? rc : -1;
 		}
+		free((void *)g.refused);
 		if (list)
 			fprintf(list, "%s\t%s\n", path, text);
 	}

@@ -59,6 +59,30 @@ static int file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+int derived_arch(const char *path, char *arch, size_t n)
+{
+	static const char *const suffixes[] = { ".weights.h5", ".stats.h5", ".ckpt.h5", ".failed.h5",
+						".state.h5", ".test.reward.h5", ".reward.h5" };
+	size_t len = strlen(path);
+
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		size_t sl = strlen(suffixes[i]), base;
+
+		if (len <= sl || strcmp(path + len - sl, suffixes[i]))
+			continue;
+		base = len - sl;
+		/* a rung's files (rung_path): NAME.rK.weights.h5 */
+		size_t d = base;
+		while (d > 0 && path[d - 1] >= '0' && path[d - 1] <= '9')
+			d--;
+		if (d < base && d >= 2 && path[d - 1] == 'r' && path[d - 2] == '.')
+			base = d - 2;
+		if (snprintf(arch, n, "%.*s.h5", (int)base, path) < (int)n && file_exists(arch))
+			return 1;
+	}
+	return 0;
+}
+
 int64_t train_total_steps(const struct train_config *t, int nimg, int *batch,
 			  int64_t *steps_per_epoch)
 {
@@ -137,7 +161,8 @@ static const char *splits_name(int train_valid)
 }
 
 static int checkpoint_write(const char *path, const struct train_state *st, int64_t total,
-			    const char *genotype_text, int train_valid, const struct train_env *env)
+			    const char *genotype_text, int train_valid,
+			    const struct child_config *cfg, const struct train_env *env)
 {
 	struct provenance prov;
 	struct h5f f;
@@ -158,6 +183,7 @@ static int checkpoint_write(const char *path, const struct train_state *st, int6
 	    h5_attr_write_double(&f, "/", "seconds_start", st->seconds_start) < 0 ||
 	    h5_attr_write_string(&f, "/", "genotype", genotype_text) < 0 ||
 	    h5_attr_write_string(&f, "/", "train_splits", splits_name(train_valid)) < 0 ||
+	    child_config_write(&f, "/config", cfg) < 0 ||
 	    h5_attr_write_string(&f, "/", "rng",
 				 "streams derived from (seed, step): nothing else to restore") < 0) {
 		h5_abort(&f);
@@ -167,8 +193,11 @@ static int checkpoint_write(const char *path, const struct train_state *st, int6
 }
 
 static int checkpoint_read(const char *path, struct train_state *st, int64_t total,
-			   const char *genotype_text, int train_valid)
+			   const char *genotype_text, int train_valid,
+			   const struct child_config *cfg)
 {
+	struct child_config have;
+	char diff[256];
 	struct h5f f;
 	struct net *n = st->net;
 	hsize_t dp[1] = { n->nparam_floats }, db[1] = { n->nbuffer_floats };
@@ -200,6 +229,15 @@ static int checkpoint_read(const char *path, struct train_state *st, int64_t tot
 	if (strcmp(geno, genotype_text)) {
 		error("%s: checkpoint belongs to another genotype", path);
 		goto out;
+	}
+	/* the recipe (D7); checkpoints written before it was recorded have none */
+	if (h5_exists(&f, "/config")) {
+		if (child_config_read(&f, "/config", &have) < 0)
+			goto out;
+		if (child_config_diff(&have, cfg, diff, sizeof diff)) {
+			error("%s: checkpoint was trained with another recipe (%s)", path, diff);
+			goto out;
+		}
 	}
 	if (have_total != total || step < 0 || step > total) {
 		error("%s: checkpoint is for %lld steps at step %lld, this run has %lld", path,
@@ -440,6 +478,16 @@ void train_progress(const struct train_env *env, const char *fmt, ...)
 
 /* ---- evaluation ---- */
 
+int dataset_fits_child(const char *who, const char *data, const struct dataset *d,
+		       const struct macro_config *m)
+{
+	if (d->c != m->in_c || d->h != m->in_h || d->w != m->in_w || d->num_classes != m->classes)
+		return error("%s: dataset %s is %dx%dx%d with %d classes, the child expects "
+			     "%dx%dx%d with %d", who, data, d->c, d->h, d->w, d->num_classes,
+			     m->in_c, m->in_h, m->in_w, m->classes);
+	return 0;
+}
+
 int evaluate(struct net *n, const struct dataset *d, const struct dataset_split *s, int batch,
 	     const struct train_env *env, double *accuracy, double *loss)
 {
@@ -453,6 +501,18 @@ int evaluate(struct net *n, const struct dataset *d, const struct dataset_split 
 	long correct = 0;
 	double total_loss = 0, t0 = now_seconds(), last = t0;
 
+	/* reading images of another shape would run past the buffers (D8) */
+	if (s->c != n->macro.in_c || s->h != n->macro.in_h || s->w != n->macro.in_w ||
+	    d->num_classes != K) {
+		free(x);
+		free(y);
+		free(idx);
+		free(logits);
+		free(probs);
+		return error("dataset is %dx%dx%d with %d classes, the network expects %dx%dx%d "
+			     "with %d", s->c, s->h, s->w, d->num_classes, n->macro.in_c,
+			     n->macro.in_h, n->macro.in_w, K);
+	}
 	for (int start = 0; start < s->n; start += batch) {
 		int B = s->n - start < batch ? s->n - start : batch;
 
@@ -486,6 +546,26 @@ int evaluate(struct net *n, const struct dataset *d, const struct dataset_split 
 }
 
 /* ---- the job ---- */
+
+/* The child diverged at step `step` (non-finite loss, or non-finite weights
+ * after its update): a failure record, no checkpoint; TRAIN_DIVERGED. */
+static int diverged(const char *arch_path, const char *failed, const char *ckpt, int64_t step,
+		    float loss, const struct train_env *env)
+{
+	char reason[128];
+
+	if (!isfinite(loss))
+		snprintf(reason, sizeof reason, "loss is %s at step %lld",
+			 isnan(loss) ? "NaN" : "infinite", (long long)step);
+	else
+		snprintf(reason, sizeof reason, "weights are non-finite after step %lld",
+			 (long long)step);
+	error("%s: %s; failure record %s", arch_path, reason, failed);
+	if (failure_write(failed, reason, step, loss, env) < 0)
+		return TRAIN_ERROR;
+	unlink(ckpt);
+	return TRAIN_DIVERGED;
+}
 
 static void format_eta(char *buf, size_t n, double seconds)
 {
@@ -537,8 +617,27 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 	rung_path(state, sizeof state, arch_path, t, rung, ".state.h5");
 	rung_path(prev_state, sizeof prev_state, arch_path, t, rung - 1, ".state.h5");
 	if (file_exists(weights)) {
-		train_progress(env, "%s: already trained (%s exists)", arch_path, weights);
-		return TRAIN_OK;
+		/* reused only when made by this genotype and recipe (D7): weights are
+		 * derived, so other ones are trained again */
+		struct genofile have;
+		char diff[256] = "", have_text[2048];
+
+		if (netfile_read_genofile(weights, &have) < 0) {
+			snprintf(diff, sizeof diff, "unreadable");
+		} else {
+			genotype_format(&have.geno, have_text, sizeof have_text);
+			genotype_format(&gf->geno, text, sizeof text);
+			if (strcmp(have_text, text))
+				snprintf(diff, sizeof diff, "another genotype");
+			else
+				child_config_diff(&have.cfg, cfg, diff, sizeof diff);
+		}
+		if (!diff[0]) {
+			train_progress(env, "%s: already trained (%s exists)", arch_path, weights);
+			return TRAIN_OK;
+		}
+		warning("%s: %s was trained with another recipe (%s); training again", arch_path,
+			weights, diff);
 	}
 	if (file_exists(failed)) {
 		train_progress(env, "%s: already failed (%s exists)", arch_path, failed);
@@ -562,13 +661,8 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 			goto out_data;
 		split_free(&d.valid);
 	}
-	if (d.c != cfg->macro.in_c || d.h != cfg->macro.in_h || d.w != cfg->macro.in_w ||
-	    d.num_classes != K) {
-		error("%s: dataset %s is %dx%dx%d with %d classes, the child expects %dx%dx%d with %d",
-		      arch_path, t->data, d.c, d.h, d.w, d.num_classes, cfg->macro.in_c,
-		      cfg->macro.in_h, cfg->macro.in_w, K);
+	if (dataset_fits_child(arch_path, t->data, &d, &cfg->macro) < 0)
 		goto out_data;
-	}
 	indices = train_indices(t, d.train.n, &nimg);
 	if (nimg < 1) {
 		error("%s: dataset %s has no training images", arch_path, t->data);
@@ -587,25 +681,39 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 	net_set_loss(st.net, cfg->macro.aux ? (float)t->aux_weight : 0.0f,
 		     (float)t->label_smoothing);
 	st.momentum = xalloc_aligned(sizeof(float) * st.net->nparam_floats);
-	if (file_exists(ckpt)) {
-		if (checkpoint_read(ckpt, &st, total, text, train_valid) < 0)
-			goto out_net;
+	if (file_exists(ckpt) && checkpoint_read(ckpt, &st, total, text, train_valid, cfg) == 0) {
 		train_progress(env, "%s: resuming at step %lld/%lld", arch_path, (long long)st.step,
 			 (long long)end);
-	} else if (rung > 0 && file_exists(prev_state)) {
-		/* promoted: continue from where the previous rung ended */
-		if (checkpoint_read(prev_state, &st, total, text, train_valid) < 0)
-			goto out_net;
-		if (st.step != rung_end_step(t, total, rung - 1)) {
-			error("%s: state %s is at step %lld, rung %d ends at %lld", arch_path,
-			      prev_state, (long long)st.step, rung - 1,
-			      (long long)rung_end_step(t, total, rung - 1));
-			goto out_net;
+	} else {
+		if (file_exists(ckpt)) {
+			/* a checkpoint is derived: damaged or stale, it is redone (D7, D11) */
+			warning("%s: not resumed from %s; training from the start", arch_path, ckpt);
+			net_free(st.net);
+			rng_stream(&init, t->seed, 0, 0, RNG_INIT);
+			st.net = net_create(&gf->geno, &cfg->macro, B, &init);
+			if (!st.net)
+				goto out_net;
+			net_set_loss(st.net, cfg->macro.aux ? (float)t->aux_weight : 0.0f,
+				     (float)t->label_smoothing);
+			memset(st.momentum, 0, sizeof(float) * st.net->nparam_floats);
+			st.step = st.images = st.images_start = 0;
+			st.seconds = st.seconds_start = 0;
 		}
-		st.images_start = st.images;
-		st.seconds_start = st.seconds;
-		train_progress(env, "%s: rung %d continues from %s at step %lld/%lld", arch_path, rung,
-			 prev_state, (long long)st.step, (long long)end);
+		if (rung > 0 && file_exists(prev_state)) {
+			/* promoted: continue from where the previous rung ended */
+			if (checkpoint_read(prev_state, &st, total, text, train_valid, cfg) < 0)
+				goto out_net;
+			if (st.step != rung_end_step(t, total, rung - 1)) {
+				error("%s: state %s is at step %lld, rung %d ends at %lld", arch_path,
+				      prev_state, (long long)st.step, rung - 1,
+				      (long long)rung_end_step(t, total, rung - 1));
+				goto out_net;
+			}
+			st.images_start = st.images;
+			st.seconds_start = st.seconds;
+			train_progress(env, "%s: rung %d continues from %s at step %lld/%lld", arch_path,
+				 rung, prev_state, (long long)st.step, (long long)end);
+		}
 	}
 	install_stop_handlers();
 	order = xmalloc(sizeof *order * (size_t)nimg);
@@ -629,19 +737,16 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 		net_forward(st.net, x, y, 1, (float)t->drop_path_keep, (float)s / (float)total,
 			    &drop_rng, &loss);
 		if (!isfinite(loss)) {
-			char reason[128];
-
-			snprintf(reason, sizeof reason, "loss is %s at step %lld",
-				 isnan(loss) ? "NaN" : "infinite", (long long)s);
-			error("%s: %s; failure record %s", arch_path, reason, failed);
-			if (failure_write(failed, reason, s, loss, env) < 0)
-				goto out_net;
-			unlink(ckpt);
-			status = TRAIN_DIVERGED;
+			status = diverged(arch_path, failed, ckpt, s, loss, env);
 			goto out_net;
 		}
 		net_backward(st.net);
 		sgd_step(st.net, st.momentum, t, lr_at(t, s, total));
+		/* an update can overflow with a finite loss (D9) */
+		if (!floats_finite(st.net->param, st.net->nparam_floats)) {
+			status = diverged(arch_path, failed, ckpt, s, loss, env);
+			goto out_net;
+		}
 		logits = net_logits(st.net);
 		for (int i = 0; i < B; i++) {
 			int best = 0;
@@ -681,7 +786,7 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 			st.seconds += now - t_start;
 			t_start = now;
 			run_steps = 0;
-			if (checkpoint_write(ckpt, &st, total, text, train_valid, env) < 0)
+			if (checkpoint_write(ckpt, &st, total, text, train_valid, cfg, env) < 0)
 				goto out_net;
 			t_last_ckpt = now_seconds();
 			if (stop) {
@@ -695,7 +800,8 @@ int train_child_splits(const char *arch_path, const struct genofile *gf,
 	st.seconds += now_seconds() - t_start;
 	/* a lower rung keeps its final state (momentum included) for promotion;
 	 * written before the weights, which mark the rung done */
-	if (rung < t->rungs - 1 && checkpoint_write(state, &st, total, text, train_valid, env) < 0)
+	if (rung < t->rungs - 1 &&
+	    checkpoint_write(state, &st, total, text, train_valid, cfg, env) < 0)
 		goto out_net;
 	{
 		struct provenance prov;

@@ -77,6 +77,10 @@ void train_progress(const struct train_env *env, const char *fmt, ...)
 
 /* "DIR/NAME.h5" -> "DIR/NAME<suffix>" (suffix like ".weights.h5") */
 void derived_path(char *out, size_t n, const char *arch_path, const char *suffix);
+/* The reverse: 1 and "DIR/NAME.h5" in arch when path is one of its derived files
+ * and DIR/NAME.h5 exists, else 0. `parallel score ::: arch_*.h5` in a round folder
+ * also matches the weights and stats files: the tools pass over them. */
+int derived_arch(const char *path, char *arch, size_t n);
 
 /* Whole job of train-child: returns enum train_status. Trains on /train. */
 int train_child(const char *arch_path, const struct genofile *gf, const struct train_opts *o,
@@ -110,10 +114,17 @@ int64_t rung_end_step(const struct train_config *t, int64_t total, int rung);
 void rung_path(char *out, size_t n, const char *arch_path, const struct train_config *t,
 	       int rung, const char *suffix);
 
-/* Evaluate on a split (BN eval mode): accuracy in [0,1] and mean loss. */
+/* Evaluate on a split (BN eval mode): accuracy in [0,1] and mean loss.
+ * -1 (one error line) when the split's images or the dataset's classes do
+ * not fit the network; *loss is NaN when the outputs are non-finite. */
 struct net;
 struct dataset;
 struct dataset_split;
+struct macro_config;
+/* 0 when dataset d (file `data`) has the child's input shape and classes,
+ * else -1 with one line "who: dataset DATA is CxHxW with K classes, ...". */
+int dataset_fits_child(const char *who, const char *data, const struct dataset *d,
+		       const struct macro_config *m);
 int evaluate(struct net *n, const struct dataset *d, const struct dataset_split *s, int batch,
 	     const struct train_env *env, double *accuracy, double *loss);
 

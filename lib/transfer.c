@@ -25,6 +25,8 @@ struct ranked {
 	double reward;
 	int64_t round, index;
 	char *path;
+	double accuracy;   /* as history.tsv prints it (transfer_run_pareto) */
+	int64_t params;
 };
 
 /* best reward first, then (round, index), then path: a total order */
@@ -161,6 +163,107 @@ out:
 		free(*picks);
 		*picks = NULL;
 	}
+	free(seen);
+	free(list);
+	if (grc == 0)
+		globfree(&gl);
+	return rc;
+}
+
+/* accuracy down, params up, then (round, index): pareto.sh's order */
+static int front_cmp(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->accuracy != y->accuracy)
+		return x->accuracy > y->accuracy ? -1 : 1;
+	if (x->params != y->params)
+		return x->params < y->params ? -1 : 1;
+	if (x->round != y->round)
+		return x->round < y->round ? -1 : 1;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+int transfer_run_pareto(const char *run, int k, struct transfer_pick **picks, int *n)
+{
+	char pattern[4096], num[64], text[GENOTYPE_TEXT_MAX];
+	char (*seen)[GENOTYPE_TEXT_MAX] = NULL;
+	struct ranked *list = NULL;
+	struct transfer_pick *front = NULL;
+	struct reward r;
+	glob_t gl;
+	int count = 0, nf = 0, rc = -1, grc;
+	int64_t best = INT64_MAX, gmin = 0;
+
+	*picks = NULL;
+	*n = 0;
+	if (k < 1)
+		return error("%s: --pareto must be at least 1", run);
+	if (snprintf(pattern, sizeof pattern, "%s/round-*/arch_*.reward.h5", run) >=
+	    (int)sizeof pattern)
+		return error("%s: path too long", run);
+	grc = glob(pattern, 0, NULL, &gl);
+	if (grc != 0 && grc != GLOB_NOMATCH)
+		return error("%s: cannot list the reward files", run);
+	if (grc == 0)
+		list = xcalloc(gl.gl_pathc, sizeof *list);
+	for (size_t i = 0; grc == 0 && i < gl.gl_pathc; i++) {
+		if (reward_read(&r, gl.gl_pathv[i]) < 0)
+			goto out;
+		if (r.failed)
+			continue;
+		snprintf(num, sizeof num, "%.6f", r.accuracy);
+		list[count].accuracy = strtod(num, NULL);
+		list[count].params = r.params;
+		list[count].reward = r.reward;
+		list[count].round = r.round;
+		list[count].index = r.index;
+		list[count].path = gl.gl_pathv[i];
+		count++;
+	}
+	if (count == 0) {
+		error("%s: no finished child (no reward file without a failure in %s/round-*/); "
+		      "run the search first, or use --genotype", run, run);
+		goto out;
+	}
+	qsort(list, (size_t)count, sizeof *list, front_cmp);
+	front = xcalloc((size_t)count, sizeof *front);
+	seen = xcalloc((size_t)count, sizeof *seen);
+	/* the scan of pipelines/pareto.sh: the cheapest of each accuracy, if cheaper
+	 * than every more accurate child */
+	for (int i = 0; i < count; i++) {
+		int dup = 0;
+
+		if (i == 0 || list[i].accuracy != list[i - 1].accuracy) {
+			if (i > 0 && gmin < best)
+				best = gmin;
+			gmin = list[i].params;
+		}
+		if (list[i].params != gmin || list[i].params >= best)
+			continue;
+		if (reward_read(&r, list[i].path) < 0 ||
+		    pick_from_reward(&r, list[i].path, &front[nf]) < 0 ||
+		    genotype_format(&front[nf].geno, text, sizeof text) < 0)
+			goto out;
+		for (int j = 0; j < nf && !dup; j++)
+			dup = !strcmp(seen[j], text);
+		if (dup)
+			continue;
+		snprintf(seen[nf], sizeof seen[nf], "%s", text);
+		nf++;
+	}
+	/* front[] runs from the most accurate (dearest) to the cheapest */
+	if (k > nf)
+		k = nf;
+	*picks = xcalloc((size_t)k, sizeof **picks);
+	for (int i = 0; i < k; i++)
+		(*picks)[i] = front[k == 1 ? 0 : (int)((int64_t)i * (nf - 1) * 2 / (k - 1) + 1) / 2];
+	*n = k;
+	rc = 0;
+out:
+	free(front);
 	free(seen);
 	free(list);
 	if (grc == 0)

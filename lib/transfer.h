@@ -51,6 +51,15 @@ struct transfer_pick {
  */
 int transfer_run_top(const char *run, int k, struct transfer_pick **picks, int *n);
 
+/*
+ * k children spread along the run's accuracy-params Pareto front (the front
+ * of RUN/pareto.tsv, schemas/run.md: accuracy compared as history.tsv prints
+ * it, 6 decimals), one genotype once: the front ordered by params, the
+ * cheapest, the most accurate and evenly spaced ones between (k = 1: the
+ * most accurate). Fewer than k when the front is smaller.
+ */
+int transfer_run_pareto(const char *run, int k, struct transfer_pick **picks, int *n);
+
 /* A built-in name, a genotype file (HDF5 or text) or genotype text (see
  * genotype_resolve). Names: the built-in name, the file's base name without
  * .h5/.txt, or "g-" and 8 hex digits of a hash of the compact text. */

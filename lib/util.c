@@ -47,7 +47,9 @@ void warning(const char *fmt, ...)
 static void oom(size_t n)
 {
 	fprintf(stderr, "%s: out of memory allocating %zu bytes\n", progname, n);
-	abort();
+	/* the machine's failure, not the input's: exit 1 (the atexit handler
+	 * removes temporary files), never abort() and a core dump (D13) */
+	exit(1);
 }
 
 void *xmalloc(size_t n)
@@ -181,4 +183,20 @@ uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+int floats_finite(const float *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return 0;
+	return 1;
+}
+
+int one_line(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
 }

@@ -46,6 +46,11 @@ int parse_dims(const char *s, int *dims, int maxdims);
 /* Monotonic seconds. */
 double now_seconds(void);
 
+/* 1 when s holds no control character (newline, tab, ...): one TSV field. */
+int one_line(const char *s);
+/* 1 when none of the n values is NaN or infinite. */
+int floats_finite(const float *v, size_t n);
+
 /* FNV-1a 64-bit, for content hashes (policy hash, settings). */
 uint64_t hash_bytes(uint64_t h, const void *p, size_t n);
 #define HASH_INIT 0xcbf29ce484222325ULL

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# child.sh ARCH.h5 [RUNG] - train and score one child (with RUNG: train it
-# to the end of that successive-halving rung, continuing from the previous
-# rung's state, and score that rung); the job GNU parallel runs.
+# child.sh ARCH.h5 [RUNG] [SCORE FLAGS...] - train and score one child (with
+# RUNG: train it to the end of that successive-halving rung, continuing from
+# the previous rung's state, and score that rung); the job GNU parallel runs.
+# The flags (the run's reward, pipelines/cost.sh) go to score.
 #
 # Idempotent: a child with a reward file is done. A child whose training
 # fails as a property of the architecture (NaN loss: exit 4; bad input: exit
@@ -14,10 +15,12 @@
 # next `make search` resumes the child from its checkpoint.
 set -u -o pipefail
 arch=$1
+shift
+rung=
+if [[ ${1:-} =~ ^[0-9]+$ ]]; then rung=$1; shift; fi
 bin=${NASNET_BIN:-bin}
 base=${arch%.h5}
 log=$base.log
-rung=${2:-}
 sfx=${rung:+.r$rung}
 reward=$base$sfx.reward.h5
 rung_flag=(${rung:+--rung "$rung"})
@@ -43,7 +46,8 @@ hold_run_lock() {
 # disk the log cannot take it: stderr still can); sets rc
 run() {
 	local err
-	err=$({ "$@" 2>&1 1>&3 3>&-; } 3>&1)
+	# the trap again: a subshell does not inherit it, and it waits for the tool
+	err=$({ trap : USR1 TERM; "$@" 2>&1 1>&3 3>&-; } 3>&1)
 	rc=$?
 	[ -z "$err" ] || printf '%s\n' "$err" >>"$log" 2>/dev/null
 	last_err=${err##*$'\n'}
@@ -59,17 +63,20 @@ machine_failure() {
 
 [ -e "$reward" ] && exit 0
 hold_run_lock
+# Slurm (scancel --signal, --signal=USR1@T) signals every process of the step,
+# this shell too: wait for train-child's checkpoint and pass its 75 up
+trap : USR1 TERM
 run "$bin/train-child" --quiet --threads "${CHILD_THREADS:-1}" "${rung_flag[@]}" "$arch"
 case $rc in
 0 | 4)
-	run "$bin/score" --quiet --threads "${CHILD_THREADS:-1}" "${rung_flag[@]}" "$arch" >/dev/null
+	run "$bin/score" --quiet --threads "${CHILD_THREADS:-1}" "${rung_flag[@]}" "$@" "$arch" >/dev/null
 	[ $rc = 0 ] || [ -e "$reward" ] || machine_failure score ;;
 75) exit 75 ;;
 1 | 2) machine_failure train-child ;;
 *)
 	if [ $rc -gt 128 ]; then why="train-child killed by signal $((rc - 128))"; else why="train-child exited with status $rc"; fi
 	echo "child.sh: $arch: $why; see $log" >>"$log"
-	run "$bin/score" --quiet "${rung_flag[@]}" --failed "$why (log: $log)" "$arch" >/dev/null
+	run "$bin/score" --quiet "${rung_flag[@]}" --failed "$why (log: $log)" "$@" "$arch" >/dev/null
 	[ $rc = 0 ] || [ -e "$reward" ] || machine_failure "score --failed"
 	;;
 esac

@@ -9,6 +9,8 @@
 #   best.png        best reward so far
 #   rounds.png      mean reward per round with min..max bars
 #   cell-1..3.png   Normal and Reduction cells of the 3 best children
+#   cost-params.png, cost-macs.png  accuracy against cost, Pareto fronts marked
+#                   (pipelines/pareto.gp); each run's RUN/pareto.tsv is refreshed
 # Several runs (e.g. PPO against random search) share every plot, one colour
 # and legend entry each; the top-10 table then ranks all their children.
 # Everything is built in a temporary folder next to the outputs and renamed
@@ -121,6 +123,48 @@ for p in children best rounds; do
 	[ -s "$tmp/$p.png" ] || die 1 "gnuplot wrote no $p.png"
 done
 
+# accuracy against cost and each run's Pareto front (pipelines/pareto.sh);
+# RUN/pareto.tsv is rewritten too, for runs made before it existed
+gpc=$tmp/cost.gp nok=0
+cost_label() { # strategy, and the budget and reward when set
+	local l v
+	l=$(setting "$1" STRATEGY)
+	for v in MAX_PARAMS MAX_MACS; do
+		case $(setting "$1" $v) in '?' | 0) ;; *) l="$l, $v $(setting "$1" $v)" ;; esac
+	done
+	case $(setting "$1" REWARD) in '?' | accuracy) ;; *) l="$l, $(setting "$1" REWARD)" ;; esac
+	echo "$l"
+}
+{
+	printf 'outdir = "%s"\n' "$(gpstr "$tmp")"
+	printf 'nruns = %d\n' "${#runs[@]}"
+	printf 'array T[%d]\narray A[%d]\narray FP[%d]\narray FM[%d]\n' "${#runs[@]}" "${#runs[@]}" "${#runs[@]}" "${#runs[@]}"
+} >"$gpc"
+i=0
+for r in "${runs[@]}"; do
+	i=$((i + 1))
+	bash "$root/pipelines/pareto.sh" "$r/history.tsv" params >"$tmp/pareto-$i.tsv" ||
+		die 3 "$r/history.tsv: no Pareto front (see above)"
+	bash "$root/pipelines/pareto.sh" "$r/history.tsv" mult_adds >"$tmp/pareto-macs-$i.tsv" ||
+		die 3 "$r/history.tsv: no Pareto front (see above)"
+	awk -F'\t' 'NR == 1 { for (k = 1; k <= NF; k++) c[$k] = k; next }
+		$c["status"] == "ok" { print $c["params"], $c["mult_adds"], $c["accuracy"] }' "$r/history.tsv" >"$tmp/all-$i.dat"
+	awk -F'\t' 'NR > 1 { print $3, $4, $5 }' "$tmp/pareto-$i.tsv" | sort -k2,2n >"$tmp/fp-$i.dat"
+	awk -F'\t' 'NR > 1 { print $3, $4, $5 }' "$tmp/pareto-macs-$i.tsv" | sort -k3,3n >"$tmp/fm-$i.dat"
+	nok=$((nok + $(wc -l <"$tmp/all-$i.dat")))
+	printf 'T[%d] = "%s"\nA[%d] = "%s"\nFP[%d] = "%s"\nFM[%d] = "%s"\n' \
+		"$i" "$(gpstr "${r%/} ($(cost_label "$r"))")" \
+		"$i" "$(gpstr "$tmp/all-$i.dat")" "$i" "$(gpstr "$tmp/fp-$i.dat")" "$i" "$(gpstr "$tmp/fm-$i.dat")" >>"$gpc"
+done
+if [ "$nok" -gt 0 ]; then
+	# a run without ok children would be an empty data file, which gnuplot refuses
+	for ((k = 1; k <= ${#runs[@]}; k++)); do
+		[ -s "$tmp/all-$k.dat" ] || { echo "NaN NaN NaN" >"$tmp/all-$k.dat"; echo "NaN NaN NaN" >"$tmp/fp-$k.dat"; echo "NaN NaN NaN" >"$tmp/fm-$k.dat"; }
+	done
+	gnuplot "$gpc" "$root/pipelines/pareto.gp" 2>"$tmp/gnuplot.err" ||
+		die 1 "gnuplot failed on the cost plots: $(head -n 3 "$tmp/gnuplot.err" | tr '\n' ' ')"
+fi
+
 # every successful child of every run, best first: run round index reward acc params macs genotype
 i=0
 for r in "${runs[@]}"; do
@@ -192,6 +236,29 @@ human() { # 1234567 -> 1.23M
 		echo "| $k | \`${runs[run - 1]%/}\` | $rnd | $idx | $reward | $acc | $(human "$params") | $(human "$macs") | \`$(printf '%s' "$geno" | mdcell)\` |"
 	done <"$tmp/top.tsv"
 	echo
+	if [ "$nok" -gt 0 ]; then
+		echo "## Accuracy and cost"
+		echo
+		echo "Every successful child's validation accuracy against its size; ringed and joined: the"
+		echo "Pareto front (no other child is at least as accurate and at most as costly)."
+		echo
+		echo "![Accuracy against parameters](cost-params.png)"
+		echo
+		echo "![Accuracy against mult-adds](cost-macs.png)"
+		echo
+		i=0
+		for r in "${runs[@]}"; do
+			i=$((i + 1))
+			echo "Pareto front of \`${r%/}\` against parameters ($(($(wc -l <"$tmp/pareto-$i.tsv") - 1)) children, \`${r%/}/pareto.tsv\`):"
+			echo
+			echo "| round | child | accuracy | params | MACs | reward |"
+			echo "|---:|---:|---:|---:|---:|---:|"
+			while IFS=$'\t' read -r rnd idx acc params macs reward _; do
+				echo "| $rnd | $idx | $acc | $(human "$params") | $(human "$macs") | $reward |"
+			done < <(tail -n +2 "$tmp/pareto-$i.tsv")
+			echo
+		done
+	fi
 	if [ "$ncells" -gt 0 ]; then
 		echo "## Cells of the top $ncells"
 		echo
@@ -212,6 +279,14 @@ human() { # 1234567 -> 1.23M
 
 # into place: images first, report.md last; drop cell pictures of an older, longer report
 for p in children best rounds; do mv -f "$tmp/$p.png" "$out/$p.png"; done
+if [ "$nok" -gt 0 ]; then
+	for p in cost-params cost-macs; do mv -f "$tmp/$p.png" "$out/$p.png"; done
+fi
+i=0
+for r in "${runs[@]}"; do
+	i=$((i + 1))
+	cp "$tmp/pareto-$i.tsv" "$r/.pareto.tsv.tmp.$$" && mv -f "$r/.pareto.tsv.tmp.$$" "$r/pareto.tsv"
+done
 for ((k = 1; k <= ncells; k++)); do mv -f "$tmp/cell-$k.png" "$out/cell-$k.png"; done
 for ((k = ncells + 1; k <= 3; k++)); do rm -f "$out/cell-$k.png"; done
 mv -f "$tmp/report.md" "$out/report.md"

@@ -15,7 +15,7 @@
 #   children  train and score (or look up) every listed child without a reward
 #   policy    update-policy on the listed rewards -> round policy (ppo, reinforce)
 #   tables    the round's history.tsv and timing.tsv from the listed rewards
-#   run_tables  the run's history.tsv, timing.tsv and policy.h5 from the rounds
+#   run_tables  the run's history.tsv, pareto.tsv, timing.tsv and policy.h5 from the rounds
 set -eu -o pipefail
 step=$1 r=$2
 bin=${NASNET_BIN:-bin}
@@ -56,6 +56,8 @@ sample() {
 		args+=(--history "$hist")
 	fi
 	[ "$SPACE" = nb201 ] || args+=("${child_flags[@]}")
+	# the cost budgets (pipelines/cost.sh)
+	mapfile -t -O "${#args[@]}" args < <(bash pipelines/cost.sh sample-flags)
 	"$bin/sample-arch" "${args[@]}" >/dev/null || rc=$?
 	rm -f "$hist"
 	return $rc
@@ -126,21 +128,37 @@ run_children() {
 		fi
 	fi
 	export NASNET_BIN=$bin
+	mapfile -t score < <(bash pipelines/cost.sh score-flags)
 	# 9>&-: this shell holds the run's lock (fd 9, search.sh) until the round
 	# ends; parallel must not, or the placeholder `sleep 10101` processes it
 	# forks at start-up would keep a killed search's run locked for hours.
 	# Each child takes the lock itself (child.sh).
+	# parallel's own messages wait in a file: a clean stop is not "This job failed"
+	local seen=0 perr=$dir/.parallel-err.tmp.$$ prc=0
+	[ -f "$dir/joblog" ] && seen=$(wc -l <"$dir/joblog")
 	# shellcheck disable=SC2086
-	parallel "${par[@]}" ${LAUNCH:-} pipelines/child.sh {} $rung 9>&-
+	parallel "${par[@]}" ${LAUNCH:-} pipelines/child.sh {} $rung "${score[@]}" 9>&- 2>"$perr" || prc=$?
+	if [ $prc -ne 0 ] && tail -n +$((seen + 1)) "$dir/joblog" | awk -F'\t' '$7 == 75 { s = 1 } END { exit !s }'; then
+		# a child checkpointed and exited 75: search.sh says "stopped" and exits 75
+		rm -f "$perr"
+		: >"$RUN/.stopped"
+		exit 75
+	fi
+	cat "$perr" >&2
+	rm -f "$perr"
+	[ $prc -eq 0 ] || exit $prc
 }
 
 # check_failures LIST [RUNG]: stop the round when most children of LIST failed
 # (a crash, NaN: a property of the settings, not of the machine), naming the
 # first failed child's log
 check_failures() {
-	local list=$1 rung=${2:-} total failed first rw
+	local list=$1 rung=${2:-} total failed first rw f
 	mapfile -t rw < <(sed "s/\\.h5\$/${rung:+.r$rung}.reward.h5/" "$list")
 	total=${#rw[@]}
+	for f in "${rw[@]}"; do
+		[ -f "$f" ] || { echo "search: $f is missing after the round${rung:+ (rung $rung)}" >&2; exit 1; }
+	done
 	# --timing: the reward file is the last column
 	"$bin/nas-history" --failed-only --timing "${rw[@]}" >"$dir/.failed.tmp.$$"
 	failed=$(wc -l <"$dir/.failed.tmp.$$")
@@ -229,9 +247,11 @@ tables() {
 	"$bin/nas-history" --timing "${rw[@]}" | commit "$dir/timing.tsv"
 }
 
-# the run's files derived from rounds 0..r: history.tsv, timing.tsv, policy.h5
+# the run's files derived from rounds 0..r: history.tsv, pareto.tsv, timing.tsv,
+# policy.h5
 run_tables() {
 	join_tables history.tsv "$r" | commit_changed "$RUN/history.tsv"
+	bash pipelines/pareto.sh "$RUN/history.tsv" | commit_changed "$RUN/pareto.tsv"
 	join_tables timing.tsv "$r" | commit_changed "$RUN/timing.tsv"
 	[ "$needs_policy" != 1 ] || commit_changed "$RUN/policy.h5" <"$dir/policy.h5"
 }

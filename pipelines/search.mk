@@ -7,6 +7,8 @@
 #               [BUDGET=images]
 #   BUDGET       stop after the first round whose children, summed over every round,
 #                processed at least this many training images (ROUNDS is then a cap)
+#               [MAX_PARAMS=N] [MAX_MACS=N] [TRANSFER_N=N TRANSFER_F=F]
+#               [REWARD=accuracy|mnasnet|mnasnet-hard TARGET_MACS=N|TARGET_LATENCY_MS=X REWARD_W=-0.07]
 #   make status RUN=...      where a run stands
 #   make report RUN=...      report.md with plots (pipelines/report.sh)
 #
@@ -35,25 +37,37 @@ DATA ?= data/fashion-mnist.h5
 SCHEDULE ?= none
 ETA ?= 3
 RUNGS ?= 3
+# cost-aware search (0 / empty: off; see schemas/run.md)
+MAX_PARAMS ?= 0
+MAX_MACS ?= 0
+# the size a budget is counted at: TRANSFER_N/TRANSFER_F only when given
+# (command line or environment), not experiment.mk's defaults of the same name
+SEARCH_TRANSFER_N := $(if $(filter command line environment,$(origin TRANSFER_N)),$(TRANSFER_N))
+SEARCH_TRANSFER_F := $(if $(filter command line environment,$(origin TRANSFER_F)),$(TRANSFER_F))
+REWARD ?= accuracy
+TARGET_MACS ?=
+TARGET_LATENCY_MS ?=
+REWARD_W ?= -0.07
 SSHLOGINFILE ?=
 LAUNCH ?=
 SSH_TRANSFER ?= 0
 BUDGET ?=
 SSH_WORKDIR ?=
 
-# Settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
-# and LAUNCH may change between calls); search.sh adds the child settings.
-SEARCH_SETTINGS := STRATEGY SPACE SEED DATA CHILDREN SCHEDULE ETA RUNGS BUDGET
+# The run settings, their kinds and which of them define a run (a later call
+# must agree) are listed once, in pipelines/settings.list; the child settings
+# are the table in lib/childcfg.c. search.sh checks them all.
+SEARCH_SETTINGS := $(shell sed -n 's/^\([A-Z][A-Z0-9_]*\) .*/\1/p' pipelines/settings.list)
 
-export RUN ROUNDS CHILDREN JOBS STRATEGY SPACE SEED DATA SSHLOGINFILE SSH_TRANSFER SSH_WORKDIR LAUNCH \
-	SCHEDULE ETA RUNGS BUDGET SEARCH_SETTINGS
+export RUN $(SEARCH_SETTINGS) SSHLOGINFILE SSH_TRANSFER SSH_WORKDIR LAUNCH \
+	SEARCH_TRANSFER_N SEARCH_TRANSFER_F
 
 .PHONY: search status report
 search: all $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)
 	@bash pipelines/search.sh
 
 status:
-	@bash pipelines/status.sh "$(RUN)"
+	@ROUNDS_GIVEN=$(if $(filter command line,$(origin ROUNDS)),$(ROUNDS)) bash pipelines/status.sh "$(RUN)"
 
 report: all
 	@bash pipelines/report.sh $(RUN)

@@ -1,61 +1,124 @@
 #!/usr/bin/env bash
 # search.sh - entry point of `make search` (variables come from pipelines/search.mk).
 #
-# 1. refuses run folder names that make or a shell would split;
+# 1. checks every setting of pipelines/settings.list (its kind, then a dry run
+#    of the tools' argument parsing) before anything is written: a typo is one
+#    line and leaves nothing behind;
 # 2. takes the run's lock (flock), so a second `make search` on the same run
 #    is refused instead of racing the first;
-# 3. records the settings on the first call and refuses a later call whose
-#    settings differ (ROUNDS, JOBS, SSHLOGINFILE and LAUNCH may change);
+# 3. records the settings and the dataset's fingerprint on the first call and
+#    refuses a later call whose settings differ (numbers compared as numbers,
+#    paths after normalisation) or whose dataset changed (ROUNDS, JOBS,
+#    SSHLOGINFILE and LAUNCH may change);
 # 4. sweeps temporary files a killed run left behind (its own only);
 # 5. repairs finished rounds whose files were lost (repair below);
 # 6. runs the rounds (pipelines/rounds.mk): make decides what is missing;
 #    with BUDGET (training images), one round at a time until the images of
 #    every finished round (pipelines/compute.sh, cached in round-RRR/compute.tsv)
 #    reach it: ROUNDS is then only a cap.
+# Exit status: 0 done, 1 failure, 2 bad setting, 3 bad or changed dataset,
+# 75 stopped after a checkpoint (children got SIGTERM/SIGUSR1): run again.
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
+bin=${NASNET_BIN:-bin}
+usage_error() { echo "search: $*" >&2; exit 2; }
+
 case $RUN in
-'' | *[!A-Za-z0-9._/+-]*)
-	echo "search: RUN='$RUN': use only letters, digits and . _ / + - in run folder names" >&2
-	exit 2 ;;
+'' | -*) usage_error "RUN='$RUN': a run folder name must not be empty or start with '-'" ;;
+*[!A-Za-z0-9._/+-]*) usage_error "RUN='$RUN': use only letters, digits and . _ / + - in run folder names" ;;
 esac
-case $ROUNDS$CHILDREN$JOBS in *[!0-9]*)
-	echo "search: ROUNDS, CHILDREN and JOBS must be positive integers" >&2; exit 2 ;;
-esac
-[ "$ROUNDS" -ge 1 ] && [ "$CHILDREN" -ge 1 ] && [ "$JOBS" -ge 1 ] ||
-	{ echo "search: ROUNDS, CHILDREN and JOBS must be at least 1" >&2; exit 2; }
-# the strategies are one table in lib/strategy.c: name, needs a policy, needs the history
-strategies=$("${NASNET_BIN:-bin}/sample-arch" --list-strategies)
-grep -q "^$STRATEGY	" <<<"$strategies" || {
-	echo "search: STRATEGY='$STRATEGY': expected one of $(cut -f1 <<<"$strategies" | paste -sd' ')" >&2
-	exit 2
+
+# canon KIND VALUE: the value to compare, or failure when VALUE is not of KIND
+canon() {
+	case $1 in
+	*'?') [ -z "$2" ] || canon "${1%'?'}" "$2" ;;
+	count | uint)
+		[[ $2 =~ ^[0-9]{1,18}$ ]] || return 1
+		[ "$1" = uint ] || [ $((10#$2)) -ge 1 ] || return 1
+		echo $((10#$2)) ;;
+	num)
+		[[ $2 =~ ^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$ ]] || return 1
+		printf '%.17g\n' "$2" ;;
+	word) [[ $2 =~ ^[A-Za-z0-9._-]+$ ]] || return 1; echo "$2" ;;
+	path) [ -n "$2" ] || return 1; realpath -m -- "$2" ;;
+	*) return 1 ;;
+	esac
 }
-case $SCHEDULE in none | sha) ;; *)
-	echo "search: SCHEDULE='$SCHEDULE': expected none or sha" >&2; exit 2 ;;
-esac
-case $ETA in '' | *[!0-9]*) echo "search: ETA='$ETA': expected an integer of at least 2" >&2; exit 2 ;; esac
-case $RUNGS in '' | *[!0-9]*) echo "search: RUNGS='$RUNGS': expected an integer of at least 1" >&2; exit 2 ;; esac
-ETA=$((10#$ETA)) RUNGS=$((10#$RUNGS))
-[ "$ETA" -ge 2 ] || { echo "search: ETA=$ETA: must be at least 2" >&2; exit 2; }
-[ "$RUNGS" -ge 1 ] && [ "$RUNGS" -le 16 ] || { echo "search: RUNGS=$RUNGS: must be 1..16" >&2; exit 2; }
+kind_text() {
+	case $1 in
+	*'?') echo "empty or $(kind_text "${1%'?'}")" ;;
+	count) echo "a decimal integer >= 1" ;; uint) echo "a decimal integer >= 0" ;;
+	num) echo "a decimal number" ;; word) echo "letters, digits, . _ -" ;; path) echo "a file name" ;;
+	esac
+}
+
+# 1. every setting, before anything is written: its kind here, then one dry run
+# of sample-arch's argument parsing with all of them (and the dataset). The run
+# settings are pipelines/settings.list; the child settings (CHILD_N, ...), their
+# flags and defaults are the table in lib/childcfg.c (sample-arch --list-settings):
+# numbers, recorded with the run, checked by their flag.
+child_settings=$("$bin/sample-arch" --list-settings)
+while IFS=$'\t' read -r name _ default; do
+	[ -n "${!name:-}" ] || export "$name=$default"
+done <<<"$child_settings"
+# the size a budget is stated for: TRANSFER_N/TRANSFER_F only when given to
+# make search (search.mk), not experiment.mk's defaults of the same name
+TRANSFER_N=${SEARCH_TRANSFER_N:-} TRANSFER_F=${SEARCH_TRANSFER_F:-}
+export TRANSFER_N TRANSFER_F
+names=() run_names=() dry=() flagged=()
+declare -A kind flag
+no_data=/dev/null/no-dataset    # dry runs of single flags must not read a dataset
+while read -r name k scope check; do
+	case $name in '' | '#'*) continue ;; esac
+	names+=("$name"); kind[$name]=$k
+	[ "$scope" = run ] && run_names+=("$name")
+	val=${!name-}
+	c=$(canon "$k" "$val") || usage_error "$name='$val': expected $(kind_text "$k")"
+	# ints are decimal from here on (ROUNDS=010 is 10)
+	case $k in count* | uint*) printf -v "$name" %s "$c" ;; esac
+	case $check in
+	-) ;;
+	--*) flag[$name]=$check; flagged+=("$name"); dry+=("$check" "${!name}") ;;
+	*) [[ "|$check|" == *"|$val|"* ]] || usage_error "$name='$val': expected one of ${check//|/, }" ;;
+	esac
+done < <(cat pipelines/settings.list
+	while IFS=$'\t' read -r name f _; do echo "$name num run --$f"; done <<<"$child_settings")
+# the strategies are one table in lib/strategy.c: name, needs a policy, needs the history
+strategies=$("$bin/sample-arch" --list-strategies)
+grep -q "^$STRATEGY	" <<<"$strategies" ||
+	usage_error "STRATEGY='$STRATEGY': expected one of $(cut -f1 <<<"$strategies" | paste -sd' ')"
+
 if [ "$SCHEDULE" = sha ]; then
-	[ "$SPACE" != nb201 ] || { echo "search: SCHEDULE=sha needs trained children (SPACE=nb201 is a table lookup)" >&2; exit 2; }
+	[ "$SPACE" != nb201 ] || usage_error "SCHEDULE=sha needs trained children (SPACE=nb201 is a table lookup)"
 	need=1; for ((k = 1; k < RUNGS; k++)); do need=$((need * ETA)); done
 	[ "$CHILDREN" -ge "$need" ] ||
-		{ echo "search: CHILDREN=$CHILDREN: SCHEDULE=sha needs at least ETA^(RUNGS-1) = $need children" >&2; exit 2; }
+		usage_error "CHILDREN=$CHILDREN: SCHEDULE=sha needs at least ETA^(RUNGS-1) = $need children"
 fi
-export ETA RUNGS
-BUDGET=${BUDGET:-}
-case $BUDGET in '' | *[!0-9]* | 0*)
-	[ -z "$BUDGET" ] || { echo "search: BUDGET='$BUDGET': expected a positive number of training images" >&2; exit 2; } ;;
-esac
-[ -z "$BUDGET" ] || [ "$SPACE" != nb201 ] ||
-	{ echo "search: BUDGET: the nb201 space trains no child, so it has no training images to count" >&2; exit 2; }
-[ -f "$DATA" ] || [ "$SPACE" = nb201 ] || { echo "search: $DATA: no such dataset file" >&2; exit 3; }
 
+[ -z "$BUDGET" ] || [ "$SPACE" != nb201 ] ||
+	usage_error "BUDGET: the nb201 space trains no child, so it has no training images to count"
+# cost-aware search: budgets, the size they are stated for, the reward
+# (pipelines/cost.sh checks how they go together)
+bash "$(dirname "$0")/cost.sh" check || exit 2
+data=$no_data
+if [ "$SPACE" != nb201 ]; then
+	[ -f "$DATA" ] || { echo "search: DATA=$DATA: no such dataset file" >&2; exit 3; }
+	data=$DATA
+fi
+if ! out=$("$bin/sample-arch" --check --quiet --round 0 --out . --data "$data" "${dry[@]}" 2>&1); then
+	# name the setting: each one alone
+	for v in "${flagged[@]}"; do
+		msg=$("$bin/sample-arch" --check --quiet --count 1 --round 0 --out . --data "$no_data" \
+			"${flag[$v]}" "${!v}" 2>&1 >/dev/null) || usage_error "$v='${!v}': ${msg#sample-arch: }"
+	done
+	echo "search: DATA=$DATA: ${out#sample-arch: }" >&2
+	exit 3
+fi
+fingerprint=$(sed -n 's/^data_fingerprint=//p' <<<"$out")
+
+# 2. the lock
 mkdir -p "$RUN"
 . pipelines/runlib.sh
-bin=${NASNET_BIN:-bin}
 
 # The run's lock: this search takes it exclusively, which fails while another
 # search or any worker of a killed one (child.sh takes it shared) still runs;
@@ -75,21 +138,16 @@ take_lock() {
 }
 take_lock
 
-# settings that define a run: a later call must agree (ROUNDS, JOBS, SSHLOGINFILE
-# and LAUNCH may change between calls); the child settings and their defaults
-# come from the table in lib/childcfg.c
-run_settings=$SEARCH_SETTINGS
-child_settings=$("${NASNET_BIN:-bin}/sample-arch" --list-settings)
-while IFS=$'\t' read -r name _ default; do
-	[ -n "${!name:-}" ] || export "$name=$default"
-	run_settings+=" $name"
-done <<<"$child_settings"
+# 3. settings: recorded once, compared on every later call
 settings=$RUN/settings
-want=$(for v in $run_settings; do printf '%s=%s\n' "$v" "${!v}"; done)
 if [ -f "$settings" ]; then
-	# sorted: the order of the lines does not matter
-	diff=$(diff <(grep -v '^SOURCE_DATE_EPOCH=' "$settings" | sort) <(printf '%s\n' "$want" | sort) |
-		sed -n 's/^> \([A-Z_]*\)=\(.*\)/\1/p' | tr '\n' ' ') || true
+	diff=
+	for v in "${run_names[@]}"; do
+		have=$(sed -n "s/^$v=//p" "$settings")
+		a=$(canon "${kind[$v]}" "$have") || a=$have
+		b=$(canon "${kind[$v]}" "${!v}")
+		[ "$a" = "$b" ] || diff+="$v "
+	done
 	if [ -n "$diff" ]; then
 		echo "search: $RUN was started with other settings: $diff(see $settings; use another RUN=)" >&2
 		for v in $diff; do
@@ -97,13 +155,29 @@ if [ -f "$settings" ]; then
 		done
 		exit 2
 	fi
+	# the run's own spelling of each setting from here on: same command lines, same files
+	for v in "${run_names[@]}"; do printf -v "$v" %s "$(sed -n "s/^$v=//p" "$settings")"; done
+	had=$(sed -n 's/^DATA_FINGERPRINT=//p' "$settings")
+	if [ -n "$had" ] && [ "$had" != "$fingerprint" ]; then
+		echo "search: DATA=$DATA: the dataset changed since the run started (fingerprint ${fingerprint:-none}, the run has $had); restore it or use another RUN=" >&2
+		exit 3
+	fi
+	if [ -z "$had" ] && [ -n "$fingerprint" ]; then
+		# a run from before fingerprints: record the dataset it goes on with
+		{ cat "$settings"; echo "DATA_FINGERPRINT=$fingerprint"; } | commit "$settings"
+	fi
 else
-	{ printf "%s\n" "$want"; echo "SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(date +%s)}"; } | commit "$settings"
+	{
+		for v in "${run_names[@]}"; do printf '%s=%s\n' "$v" "${!v}"; done
+		[ -z "$fingerprint" ] || echo "DATA_FINGERPRINT=$fingerprint"
+		echo "SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(date +%s)}"
+	} | commit "$settings"
 fi
 # every file of a run records the run's start as its provenance time, so that
 # resumed and uninterrupted runs write identical bytes
 SOURCE_DATE_EPOCH=$(sed -n 's/^SOURCE_DATE_EPOCH=//p' "$settings")
 export SOURCE_DATE_EPOCH
+echo "$ROUNDS" >"$RUN/.rounds"
 
 # temporary files a killed run left: in the run folder and its round folders
 # only, never in a nested run (another run's in-flight files)
@@ -133,11 +207,28 @@ repair() {
 }
 
 sweep
+rm -f "$RUN/.stopped"
+
+# 5. the rounds; the checked values go on make's command line, where they
+# override the caller's (ROUNDS=010 there is 10 here)
+assign=()
+for v in "${names[@]}"; do assign+=("$v=${!v}"); export "${v?}"; done
+# rounds TARGET...: make the targets; a clean stop (children exit 75) is exit 75
+rounds() {
+	local rc=0
+	make --no-print-directory -r -f pipelines/rounds.mk "${assign[@]}" "$@" || rc=$?
+	if [ $rc -ne 0 ] && [ -e "$RUN/.stopped" ]; then
+		echo "search: $RUN: stopped after a checkpoint (a child got SIGTERM or SIGUSR1); run the same command to resume" >&2
+		exit 75
+	fi
+	[ $rc -eq 0 ] || exit $rc
+}
 sha=; [ "$SCHEDULE" = sha ] && sha=", successive halving ($RUNGS rungs, eta $ETA)"
 repair
 if [ -z "$BUDGET" ]; then
 	echo "search: $RUN: strategy $STRATEGY, space $SPACE, $ROUNDS rounds of $CHILDREN children, $JOBS jobs$sha" >&2
-	exec make --no-print-directory -r -f pipelines/rounds.mk
+	rounds
+	exit 0
 fi
 echo "search: $RUN: strategy $STRATEGY, space $SPACE, rounds of $CHILDREN children until $BUDGET training images (at most $ROUNDS rounds), $JOBS jobs$sha" >&2
 # The stop depends only on the images of finished rounds, never on time or load,
@@ -145,7 +236,7 @@ echo "search: $RUN: strategy $STRATEGY, space $SPACE, rounds of $CHILDREN childr
 spent=0 cpu=0
 for ((r = 0; r < ROUNDS; r++)); do
 	dir=$RUN/round-$(printf %03d "$r")
-	make --no-print-directory -r -f pipelines/rounds.mk "$dir/done"
+	rounds "$dir/done"
 	if [ ! -f "$dir/compute.tsv" ]; then
 		bash pipelines/compute.sh "$dir" >"$dir/.compute.tsv.tmp.$$"
 		mv "$dir/.compute.tsv.tmp.$$" "$dir/compute.tsv"

@@ -4,9 +4,11 @@
 set -eu -o pipefail
 run=$1 mode=${2:-}
 [ -f "$run/settings" ] || { echo "status: $run: not a search run (no settings file)" >&2; exit 3; }
-rounds_target=${ROUNDS:-?}
+# the ROUNDS of `make status ROUNDS=N`, else that of the run's last make search
+rounds_target=${ROUNDS_GIVEN:-}
+[ -n "$rounds_target" ] || rounds_target=$(cat "$run/.rounds" 2>/dev/null) || rounds_target=${ROUNDS:-?}
 # with a budget, ROUNDS is only a cap: search.sh prints the budget's ETA instead
-[ -z "${BUDGET:-}" ] || rounds_target=?
+[ -z "${BUDGET:-}$(sed -n 's/^BUDGET=//p' "$run/settings")" ] || rounds_target=?
 # round folders counted up from round-000 (past round-999 too), no glob
 RUN=$run
 . "$(dirname "$0")/runlib.sh"
@@ -42,8 +44,8 @@ sed 's/^/setting:    /' "$run/settings"
 echo "rounds:     $done_rounds complete${cur:+, latest folder $(basename "$cur")}"
 if [ -n "$cur" ] && [ ! -f "$cur/done" ] && [ -f "$cur/archs.list" ]; then
 	total=$(wc -l <"$cur/archs.list")
-	scored=$(while read -r a; do [ -f "${a%.h5}.reward.h5" ] && echo x; done <"$cur/archs.list" | wc -l)
-	ckpt=$(while read -r a; do [ -f "${a%.h5}.ckpt.h5" ] && echo x; done <"$cur/archs.list" | wc -l)
+	scored=$(while read -r a; do [ ! -f "${a%.h5}.reward.h5" ] || echo x; done <"$cur/archs.list" | wc -l)
+	ckpt=$(while read -r a; do [ ! -f "${a%.h5}.ckpt.h5" ] || echo x; done <"$cur/archs.list" | wc -l)
 	echo "in progress: $(basename "$cur"): $scored/$total children scored, $ckpt with a mid-training checkpoint"
 	# successive halving: each rung's list and how much of it is scored
 	for ((k = 0; ; k++)); do
@@ -60,4 +62,12 @@ if [ -f "$run/history.tsv" ] && [ "$evaluated" -gt 0 ]; then
 		$c["params"], $c["genotype"] }' "$run/history.tsv" | sort -t$'\t' -k1,1gr | head -3 |
 		awk -F'\t' '{ printf "  round %s child %s reward %s params %s  %s\n", $2, $3, $1, $4, substr($5, 1, 90) }'
 fi
-if flock -n "$run/.lock" true 2>/dev/null; then echo "state:      idle (resume with the same make search command)"; else echo "state:      running"; fi
+if ! flock -n "$run/.lock" true 2>/dev/null; then
+	echo "state:      running"
+elif [ -e "$run/.stopped" ]; then
+	echo "state:      stopped after a checkpoint (resume with the same make search command)"
+elif [ "$rounds_target" != "?" ] && [ "$done_rounds" -ge "$rounds_target" ]; then
+	echo "state:      finished ($done_rounds rounds; a larger ROUNDS extends the run)"
+else
+	echo "state:      idle, not finished (resume with the same make search command)"
+fi

@@ -2,6 +2,7 @@
 # (included by the top Makefile; tools/transfer.c does the work).
 #
 #   make transfer RUN=runs/a [TOP=3]            the top cells of a search run
+#   make transfer RUN=runs/a PARETO=3           3 cells spread along its Pareto front
 #   make transfer GENOTYPE=nasnet-a             named genotypes (space-separated)
 #   variables: N (cells per stack), F (filters), EPOCHS, DATA, JOBS,
 #              TRANSFER_OUT (default RUN/transfer, or transfer/ for GENOTYPE),
@@ -16,6 +17,7 @@
 # The last step prints the table and writes TRANSFER_OUT/results.{md,csv,h5}.
 
 TOP ?= 3
+PARETO ?=
 N ?=
 F ?=
 EPOCHS ?=
@@ -29,7 +31,7 @@ TRANSFER_JOBS := $(if $(filter command line environment,$(origin JOBS)),$(JOBS),
 TRANSFER_THREADS = $(shell n=$$(nproc); j=$(TRANSFER_JOBS); t=$$((n / j)); echo $$((t > 0 ? t : 1)))
 
 # --run only when RUN was given (search.mk sets a default RUN) or no GENOTYPE
-TRANSFER_ARGS = $(if $(or $(filter command line environment,$(origin RUN)),$(if $(GENOTYPE),,x)),--run $(RUN) --top $(TOP)) \
+TRANSFER_ARGS = $(if $(or $(filter command line environment,$(origin RUN)),$(if $(GENOTYPE),,x)),--run $(RUN) $(if $(PARETO),--pareto $(PARETO),--top $(TOP))) \
 	$(foreach g,$(GENOTYPE),--genotype $(g)) \
 	--data $(DATA) $(if $(N),--cells $(N)) $(if $(F),--filters $(F)) \
 	$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(TRANSFER_OUT),--out $(TRANSFER_OUT)) \

@@ -21,7 +21,7 @@ jobs=${TEST_JOBS:-2}
 # this, t0350's two-thread training takes 80 s instead of 3 s beside another test
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 # the slowest tests first, so that two workers finish together
-slow="t0930 t0800 t0916 t0350 t0810 t0920 t0700 t0400"
+slow="t0930 t0800 t0916 t0350 t0817 t0810 t0815 t0920 t0816 t0700 t0400"
 ordered=()
 for s in $slow; do for a in "$@"; do [[ $(basename "$a") == $s* ]] && ordered+=("$a"); done; done
 for a in "$@"; do [[ " ${ordered[*]} " == *" $a "* ]] || ordered+=("$a"); done

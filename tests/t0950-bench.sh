@@ -34,19 +34,25 @@ build/bench/bench-net -q --export "$tmp/net" "$tmp/net.h5"
 t "--export writes the tape, images and labels" '[ -s "$tmp/net.tape" ] && [ -s "$tmp/net.x" ] && [ -s "$tmp/net.y" ]'
 t "the tape names the network's steps" 'grep -q "^step conv " "$tmp/net.tape" && grep -q "^net input 0 " "$tmp/net.tape"'
 ops=$(build/bench/bench-ops --threads 1)
-t "bench-ops prints the sgemm peak and per-op times" \
-	'grep -q "^sgemm-peak [0-9]" <<<"$ops" && [ "$(grep -c "^op [a-z0-9x-]* [0-9.]*$" <<<"$ops")" -ge 10 ]'
+t "bench-ops prints the FMA and sgemm peaks and per-op times" \
+	'grep -q "^fma-peak [0-9]" <<<"$ops" && grep -q "^sgemm-peak [0-9]" <<<"$ops" &&
+	 [ "$(grep -c "^op [a-z0-9x-]* [0-9.]*$" <<<"$ops")" -ge 10 ]'
+ds=$(build/bench/bench-ops --dataset "$tmp/none.h5" 2>&1)
+rc=$?
+t "bench-ops --dataset on a missing file: exit 3 and a message" '[ $rc -eq 3 ] && [ -n "$ds" ]'
 build/bench/bench-net -q --mode sideways "$tmp/net.h5" >/dev/null 2>"$tmp/err"
 rc=$?
 t "bench-net rejects a bad --mode: exit 2, one line naming it" \
 	'[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q sideways "$tmp/err"'
 
 if /usr/bin/python3 -c 'import torch, h5py' 2>/dev/null; then
-	out=$(BENCH_NETS=bench/sampled-child.txt:1:4 BENCH_THREADS=1 BENCH_MODES=train BENCH_WARMUP=1 \
+	out=$(BENCH_NETS=bench/sampled-child.txt:1:4:16 BENCH_THREADS=1 BENCH_MODES=train BENCH_WARMUP=1 \
 		BENCH_REPEAT=1 BENCH_ROUNDS=1 BENCH_SEARCH_CHILDREN=0 BENCH_DIR="$tmp/run" bash bench/bench.sh 2>&1)
-	line=$(grep "^bench: sampled-child-n1-f4-train-t1 " <<<"$out")
-	t "bench.sh prints the case line with a ratio" '[ -n "$(field ratio "$line")" ]'
-	loss=$(grep "sampled-child-n1-f4-train-t1: loss0" <<<"$out")
+	line=$(grep "^bench: sampled-child-n1-f4-b16-train-t1 " <<<"$out")
+	t "bench.sh prints the case line (batch 16) with a ratio and a peak fraction" \
+		'[ -n "$(field ratio "$line")" ] && awk -v f="$(field peak-fraction "$line")" "BEGIN { exit !(f > 0 && f < 1) }" &&
+		 grep -q "^bench: fma-peak [0-9]" <<<"$out"'
+	loss=$(grep "sampled-child-n1-f4-b16-train-t1: loss0" <<<"$out")
 	t "PyTorch's first-step loss matches nasnet-c's" \
 		'close "$(field pytorch "$loss")" "$(field nasnet-c "$loss")"'
 else

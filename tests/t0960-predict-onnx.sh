@@ -125,7 +125,8 @@ $PY - "$w" "$tmp/old.h5" <<'PY'
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as src, h5py.File(sys.argv[2], "w") as dst:
     for k, v in src.attrs.items():
-        dst.attrs[k] = v
+        if k != "checksum":  # older files have none (schemas/integrity.md)
+            dst.attrs[k] = v
     for k in src:
         if k not in ("mean", "std", "classes"):
             src.copy(k, dst)

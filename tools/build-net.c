@@ -10,13 +10,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cost.h"
 #include "genofile.h"
 #include "genotype.h"
 #include "net.h"
 #include "netfile.h"
 #include "rng.h"
 
-enum { OPT_GENOTYPE = OPT_TOOL_BASE, OPT_PENULT, OPT_INPUT, OPT_CHILD };
+enum { OPT_GENOTYPE = OPT_TOOL_BASE, OPT_PENULT, OPT_INPUT, OPT_CHILD, OPT_LATENCY };
 
 /* the tool's own options; the child settings' flags (--stem, --cells,
  * --filters, --classes, --aux, ...) are added from lib/childcfg.c */
@@ -25,6 +26,7 @@ static const struct option tool_opts[] = {
 	{ "genotype", required_argument, NULL, OPT_GENOTYPE },
 	{ "penultimate", required_argument, NULL, OPT_PENULT },
 	{ "input", required_argument, NULL, OPT_INPUT },
+	{ "latency", no_argument, NULL, OPT_LATENCY },
 	{ "output", required_argument, NULL, 'o' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -49,6 +51,10 @@ static void usage(FILE *f)
 		"  --classes K       number of classes (default 10)\n"
 		"  --aux             add the auxiliary head (not counted in params/mult_adds)\n"
 		"  -o, --output F    write the network file F (weights from --seed)\n"
+		"  --latency         time inference on this machine with the nasnet-c engine,\n"
+		"                    one thread, batch 1 and 64 (median of 21 and 7 runs after\n"
+		"                    warm-up); print `latency_ms_batch1: X`, `latency_ms_batch64: Y`\n"
+		"                    and record both in the network file (-o)\n"
 		"Every child setting (recorded in the network file), with its range:\n");
 	child_config_flags_help(f);
 	fprintf(f, CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT
@@ -99,7 +105,7 @@ int main(int argc, char **argv)
 	struct genofile gf;
 	struct macro_config *m = &gf.cfg.macro;
 	const char *geno_arg = "nasnet-a", *out = NULL, *input = NULL, *penult = NULL;
-	int opt, rc, dims[3], nset = 0, filters = 0;
+	int opt, rc, dims[3], nset = 0, filters = 0, latency = 0;
 	char text[GENOTYPE_TEXT_MAX];
 	struct net *n;
 	struct rng init;
@@ -117,6 +123,7 @@ int main(int argc, char **argv)
 		case OPT_GENOTYPE: geno_arg = optarg; break;
 		case OPT_PENULT: penult = optarg; break;
 		case OPT_INPUT: input = optarg; break;
+		case OPT_LATENCY: latency = 1; break;
 		case 'o': out = optarg; break;
 		case OPT_CHILD:
 			if (nset == 256) {
@@ -139,7 +146,7 @@ int main(int argc, char **argv)
 	}
 
 	genofile_init(&gf);
-	if (H5Fis_hdf5(geno_arg) > 0) {
+	if (h5_is_hdf5(geno_arg)) {
 		if (genofile_read(geno_arg, &gf) < 0)
 			return EXIT_BADINPUT;
 		if (!gf.has_cells) {
@@ -196,11 +203,21 @@ int main(int argc, char **argv)
 	printf("params: %lld\n", (long long)n->n_params);
 	printf("mult_adds: %lld\n", (long long)n->n_macs);
 	print_table(n);
+	if (out || latency) {
+		cli_apply_threads(&c);   /* also OpenBLAS to one thread: its spinning pool costs */
+		rng_stream(&init, c.seed, 0, 0, RNG_INIT);
+		net_init_params(n, &init);
+	}
+	for (int i = 0; latency && i < COST_LATENCY_BATCHES; i++) {
+		if (cost_latency_ms(n, cost_latency_batch[i], &n->latency_ms[i]) < 0) {
+			net_free(n);
+			return EXIT_FAIL;
+		}
+		printf("latency_ms_batch%d: %.4f\n", cost_latency_batch[i], n->latency_ms[i]);
+	}
 	if (out) {
 		struct provenance prov;
 
-		rng_stream(&init, c.seed, 0, 0, RNG_INIT);
-		net_init_params(n, &init);
 		cli_provenance(&c, &prov);
 		if (netfile_write(out, n, &gf, NULL, &prov) < 0) {
 			net_free(n);

@@ -479,6 +479,12 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 	if (rc)
 		goto out;
+	/* no child can learn one class (D4, D22) */
+	if (d.num_classes < 2) {
+		error("%s: only one class; a classifier needs at least 2", src);
+		rc = EXIT_BADINPUT;
+		goto out;
+	}
 	d.c = d.train.c;
 	d.h = d.train.h;
 	d.w = d.train.w;
@@ -488,6 +494,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	dataset_stats(&d);
+	for (int ch = 0; ch < d.c; ch++)
+		if (!(d.std[ch] > 0)) {
+			error("%s: channel %d is constant in every training image (std 0)", src, ch);
+			rc = EXIT_BADINPUT;
+			goto out;
+		}
 	m.source = src;
 	m.seed = c.seed;
 	m.valid_count = d.valid.n;

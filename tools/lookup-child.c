@@ -104,6 +104,7 @@ int main(int argc, char **argv)
 	struct nb201_table *t;
 	struct space s;
 	const char *table = NULL, *out = NULL;
+	char defpath[4096];
 	int opt, rc = EXIT_OK;
 
 	cli_init(&cli, argc, argv, "lookup-child");
@@ -124,7 +125,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	t = xmalloc(sizeof(*t));
-	if (nb201_load(t, table ? table : nb201_default_path()) < 0 || space_get(&s, "nb201") < 0) {
+	if (nb201_load(t, table ? table : nb201_default_path(defpath, sizeof defpath)) < 0 || space_get(&s, "nb201") < 0) {
 		free(t);
 		return EXIT_BADINPUT;
 	}

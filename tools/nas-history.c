@@ -118,11 +118,9 @@ static int read_row(struct row *row)
 	struct genofile g;
 	char gpath[4096];
 
-	if (reward_read(&row->r, row->path) < 0 ||
+	if (reward_read(&row->r, row->path) < 0 || reward_check_genotype_file(&row->r, row->path) < 0 ||
 	    reward_genotype_path(&row->r, row->path, gpath, sizeof gpath) < 0)
 		return -1;
-	if (access(gpath, F_OK) < 0)
-		return error("%s: its genotype file %s is missing", row->path, gpath);
 	if (genofile_read(gpath, &g) < 0)
 		return -1;
 	return reward_check_genotype(&row->r, row->path, &g, gpath);
@@ -183,8 +181,10 @@ int main(int argc, char **argv)
 	rows = xcalloc((size_t)(n ? n : 1), sizeof *rows);
 	for (int i = 0; i < n; i++) {
 		rows[i].path = argv[optind + i];
-		if (read_row(&rows[i]) < 0)
+		if (read_row(&rows[i]) < 0) {
+			free(rows);
 			return EXIT_BADINPUT;
+		}
 	}
 	qsort(rows, (size_t)n, sizeof *rows, by_position);
 	if (header)

@@ -77,6 +77,7 @@ int main(int argc, char **argv)
 	struct nb201_search_config sc;
 	struct nb201_table *t;
 	const char *table = NULL, *curve = NULL;
+	char defpath[4096];
 	double *cv, *ct, *sum_v, *sum_t, *sq_t, mean, sd, start;
 	int opt, rc, seeds = 100, bad = 0;
 	char names[STRATEGY_NAMES_MAX];
@@ -125,10 +126,10 @@ int main(int argc, char **argv)
 		error("--strategy is required (%s)", strategy_names(names, sizeof names));
 		return EXIT_USAGE;
 	}
-	if (policy_config_check(&sc.policy) < 0)
+	if (policy_config_check(&sc.policy, "policy flags") < 0)
 		return EXIT_USAGE;
 	t = xmalloc(sizeof(*t));
-	if (nb201_load(t, table ? table : nb201_default_path()) < 0)
+	if (nb201_load(t, table ? table : nb201_default_path(defpath, sizeof defpath)) < 0)
 		return EXIT_BADINPUT;
 	cv = xcalloc((size_t)sc.budget, sizeof(double));
 	ct = xcalloc((size_t)sc.budget, sizeof(double));

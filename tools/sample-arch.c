@@ -15,6 +15,8 @@
 
 #include "atomic.h"
 #include "cli.h"
+#include "dataref.h"
+#include "cost.h"
 #include "dataset.h"
 #include "evolution.h"
 #include "genofile.h"
@@ -29,7 +31,8 @@
 enum {
 	OPT_COUNT = OPT_TOOL_BASE, OPT_OUT, OPT_ROUND, OPT_POLICY, OPT_SPACE, OPT_STRATEGY,
 	OPT_HISTORY, OPT_SAVE_POLICY, OPT_POP, OPT_TOUR, OPT_PCFG, OPT_CHILD, OPT_CONFIG_FROM,
-	OPT_LIST_SETTINGS, OPT_TRAIN_SEED, OPT_LIST_STRATEGIES,
+	OPT_LIST_SETTINGS, OPT_TRAIN_SEED, OPT_LIST_STRATEGIES, OPT_CHECK,
+	OPT_MAX_PARAMS, OPT_MAX_MACS, OPT_BUDGET_CELLS, OPT_BUDGET_FILTERS,
 };
 
 /* the tool's own options; the child settings' flags are added from lib/childcfg.c */
@@ -50,6 +53,11 @@ static const struct option tool_opts[] = {
 	{ "train-seed", required_argument, NULL, OPT_TRAIN_SEED },
 	{ "list-settings", no_argument, NULL, OPT_LIST_SETTINGS },
 	{ "list-strategies", no_argument, NULL, OPT_LIST_STRATEGIES },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "max-params", required_argument, NULL, OPT_MAX_PARAMS },
+	{ "max-macs", required_argument, NULL, OPT_MAX_MACS },
+	{ "budget-cells", required_argument, NULL, OPT_BUDGET_CELLS },
+	{ "budget-filters", required_argument, NULL, OPT_BUDGET_FILTERS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -75,6 +83,8 @@ static void usage(FILE *f)
 		"                      (its *.reward.h5) or a list file; repeatable\n"
 		"  --population P      evolution population (default 20)\n"
 		"  --tournament S      evolution tournament size (default 5)\n"
+		"  --check             check the options and the dataset, write nothing; prints\n"
+		"                      data_fingerprint=HEX when the dataset is here\n"
 		"Child configuration (defaults: lib/childcfg.c), written into every file:\n"
 		"  --config-from FILE  copy the configuration of a genotype file first\n");
 	child_config_flags_help(f);
@@ -89,7 +99,16 @@ static void usage(FILE *f)
 		"                      NAME=...): name, flag, default; tab-separated; exit\n"
 		"  --list-strategies   print the strategies (lib/strategy.c): name, needs a\n"
 		"                      policy, needs the history (0/1); tab-separated; exit\n"
-		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT);
+		"Budgets (cell spaces; counted on the network's plan, nothing is trained):\n"
+		"  --max-params N      never emit a cell whose network has more than N parameters\n"
+		"  --max-macs N        ... or more than N mult-adds per image (0: no limit)\n"
+		"  --budget-cells N --budget-filters F\n"
+		"                      count at this size (e.g. the transfer size), not the child's\n"
+		"  A draw over budget is refused and child i draws again from its own stream,\n"
+		"  at most %d times; the refused actions are kept in /sample/refused and\n"
+		"  update-policy counts each with reward 0 (schemas/policy.md). A budget no\n"
+		"  draw meets is exit status 2, naming the smallest drawn, and writes nothing.\n"
+		POLICY_FLAGS_HELP CLI_COMMON_HELP_TEXT CLI_EXIT_CODES_TEXT, BUDGET_MAX_DRAWS);
 }
 
 static int num(const char *flag, const char *arg, long lo, long hi, long *v)
@@ -99,6 +118,7 @@ static int num(const char *flag, const char *arg, long lo, long hi, long *v)
 	return 0;
 }
 
+/* One child: the draw that passed the budget, and the ones refused before it. */
 int main(int argc, char **argv)
 {
 	struct cli cli;
@@ -109,6 +129,7 @@ int main(int argc, char **argv)
 	struct policy pol;
 	struct policy_trace tr;
 	struct space sp;
+	struct budget bud;
 	struct evaluated *hist = NULL;
 	struct evo_member *members = NULL;
 	const char *policy_path = NULL, *out = NULL, *space_name = NULL, *save_policy = NULL;
@@ -119,6 +140,7 @@ int main(int argc, char **argv)
 	struct strategy_state sst;
 	struct sample_round sr;
 	char names[STRATEGY_NAMES_MAX];
+	int check_only = 0;
 	uint64_t seed;
 	struct stat st;
 	struct option long_opts[CHILD_CONFIG_MAX_OPTS];
@@ -132,6 +154,7 @@ int main(int argc, char **argv)
 	policy_config_default(&pc);
 	evolution_config_default(&ec);
 	child_config_default(&cfg);
+	budget_init(&bud);
 	history_args = xcalloc((size_t)argc, sizeof(char *));
 	while ((opt = cli_next_option(&cli, argc, argv, "hq", long_opts, usage, &rc)) != -1) {
 		int bad = 0;
@@ -142,6 +165,7 @@ int main(int argc, char **argv)
 		case OPT_COUNT: bad = num("count", optarg, 0, 100000, &count); break;
 		case OPT_ROUND: bad = num("round", optarg, 0, INT32_MAX, &round); break;
 		case OPT_OUT: out = optarg; break;
+		case OPT_CHECK: check_only = 1; break;
 		case OPT_POLICY: policy_path = optarg; break;
 		case OPT_SPACE: space_name = optarg; break;
 		case OPT_SAVE_POLICY: save_policy = optarg; break;
@@ -176,6 +200,22 @@ int main(int argc, char **argv)
 			strategy_print_list(stdout);
 			rc = EXIT_OK;
 			goto out;
+		case OPT_MAX_PARAMS:
+			bad = num("max-params", optarg, 0, LONG_MAX, &v);
+			bud.max_params = v;
+			break;
+		case OPT_MAX_MACS:
+			bad = num("max-macs", optarg, 0, LONG_MAX, &v);
+			bud.max_macs = v;
+			break;
+		case OPT_BUDGET_CELLS:
+			bad = num("budget-cells", optarg, 1, 64, &v);
+			bud.cells = (int)v;
+			break;
+		case OPT_BUDGET_FILTERS:
+			bad = num("budget-filters", optarg, 1, 4096, &v);
+			bud.filters = (int)v;
+			break;
 		case OPT_CONFIG_FROM: {
 			struct genofile g;
 
@@ -204,6 +244,11 @@ int main(int argc, char **argv)
 		rc = EXIT_BADINPUT;
 		goto out;
 	}
+	/* absolute path and fingerprint: the files work from any folder (dataref.h) */
+	if (dataref_bind(&cfg.train) < 0) {
+		rc = EXIT_BADINPUT;
+		goto out;
+	}
 	if (count < 0 || !out || round < 0) {
 		error("--count, --out and --round are required");
 		rc = EXIT_USAGE;
@@ -222,6 +267,17 @@ int main(int argc, char **argv)
 	if (nhist_args && !strategy->needs_history) {
 		error("--history is for a strategy that reads it, not %s", strategy->name);
 		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (check_only) {
+		/* a dry run: make search checks its settings with it before recording them */
+		if (!policy_path && space_get(&sp, space_name ? space_name : "nasnet") < 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (cfg.train.data_fingerprint[0])
+			printf("data_fingerprint=%s\n", cfg.train.data_fingerprint);
+		rc = EXIT_OK;
 		goto out;
 	}
 	if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -254,13 +310,18 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	cli_provenance(&cli, &prov);
-	if (save_policy && (!rl || policy_write(&pol, save_policy, &prov) < 0)) {
-		if (!rl)
-			error("--save-policy is for a strategy with a policy, not %s", strategy->name);
-		rc = rl ? EXIT_FAIL : EXIT_USAGE;
+	if (budget_active(&bud) && sp.kind != SPACE_CELLS) {
+		error("--max-params/--max-macs need a cell space; '%s' children are looked up, not built",
+		      sp.name);
+		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (save_policy && !rl) {
+		error("--save-policy is for a strategy with a policy, not %s", strategy->name);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	cli_provenance(&cli, &prov);
 	if (strategy->needs_history) {
 		if (history_load(&sp, history_args, nhist_args, &hist, &nhist) < 0) {
 			rc = EXIT_BADINPUT;
@@ -275,9 +336,14 @@ int main(int argc, char **argv)
 				       .nhist = nhist };
 	sr = (struct sample_round){ .strategy = strategy, .state = &sst, .cfg = &cfg, .seed = seed,
 				    .train_seed = train_seed, .round = (int)round,
-				    .count = (int)count, .dir = out };
+				    .count = (int)count, .dir = out, .budget = &bud };
 	if ((rc = sample_round(&sr, &prov, stdout)) < 0) {
-		rc = rc == SAMPLE_REFUSED ? EXIT_BADINPUT : EXIT_FAIL;
+		rc = rc == SAMPLE_REFUSED ? EXIT_BADINPUT : rc == SAMPLE_OVER_BUDGET ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
+	}
+	/* after the children: a budget no draw meets leaves no file behind */
+	if (save_policy && policy_write(&pol, save_policy, &prov) < 0) {
+		rc = EXIT_FAIL;
 		goto out;
 	}
 	rc = EXIT_OK;

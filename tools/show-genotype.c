@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dataref.h"
 #include "genofile.h"
 #include "genotype.h"
 
@@ -89,6 +90,8 @@ int main(int argc, char **argv)
 
 			genofile_init(&gf);
 			gf.geno = g;
+			if (dataref_bind(&gf.cfg.train) < 0)
+				return EXIT_BADINPUT;
 			cli_provenance(&c, &prov);
 			if (genofile_write(out, &gf, &prov) < 0)
 				return EXIT_FAIL;

@@ -7,6 +7,7 @@
  * is byte-identical.
  */
 #include "cli.h"
+#include "dataref.h"
 #include "dataset.h"
 #include "genofile.h"
 #include "train.h"
@@ -72,7 +73,8 @@ int main(int argc, char **argv)
 	struct genofile gf;
 	long steps = -1, epochs = -1, batch = -1;
 	double lr = -1;
-	const char *data = NULL;
+	const char *data = NULL, *want = "";
+	char arch[4096];
 	int opt, rc;
 	long v;
 
@@ -85,32 +87,39 @@ int main(int argc, char **argv)
 			o.out = optarg;
 			break;
 		case OPT_CKPT_SECONDS:
+			want = "0..1e9 seconds";
 			if (parse_double(optarg, 0, 1e9, &o.checkpoint_seconds) < 0)
 				goto bad;
 			break;
 		case OPT_CKPT_STEPS:
+			want = "an integer >= 1";
 			if (parse_long(optarg, 1, 1L << 40, &v) < 0)
 				goto bad;
 			o.checkpoint_steps = v;
 			break;
 		case OPT_STOP_AFTER:
+			want = "an integer >= 1";
 			if (parse_long(optarg, 1, 1L << 40, &v) < 0)
 				goto bad;
 			o.stop_after = v;
 			break;
 		case OPT_STEPS:
+			want = "an integer >= 1";
 			if (parse_long(optarg, 1, 1L << 40, &steps) < 0)
 				goto bad;
 			break;
 		case OPT_EPOCHS:
+			want = "1..100000";
 			if (parse_long(optarg, 1, 100000, &epochs) < 0)
 				goto bad;
 			break;
 		case OPT_BATCH:
+			want = "1..65536";
 			if (parse_long(optarg, 1, 65536, &batch) < 0)
 				goto bad;
 			break;
 		case OPT_LR:
+			want = "a finite number >= 0";
 			if (parse_double(optarg, 0, 1e30, &lr) < 0)
 				goto bad;
 			break;
@@ -125,8 +134,9 @@ int main(int argc, char **argv)
 		}
 		continue;
 bad:
-		error("invalid value '%s' for an option", optarg);
-		usage(stderr);
+		/* one line naming the option; --help has the rest */
+		error("--%s: invalid value '%s' (expected %s)", long_opts[c.longindex].name, optarg,
+		      want);
 		return EXIT_USAGE;
 	}
 	if (optind != argc - 1) {
@@ -134,7 +144,12 @@ bad:
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (genofile_read(argv[optind], &gf) < 0)
+	if (derived_arch(argv[optind], arch, sizeof arch)) {
+		progress(&c, "%s: skipped, a file of %s (not a genotype file)", argv[optind], arch);
+		return EXIT_OK;
+	}
+	if (genofile_read(argv[optind], &gf) < 0 ||
+	    (!data && dataref_resolve(&gf.cfg.train, argv[optind]) < 0))
 		return EXIT_BADINPUT;
 	if (c.seed_given)
 		gf.cfg.train.seed = c.seed;
@@ -150,7 +165,10 @@ bad:
 		struct macro_config *m = &gf.cfg.macro;
 
 		snprintf(gf.cfg.train.data, sizeof gf.cfg.train.data, "%s", data);
-		if (dataset_peek(data, &m->in_c, &m->in_h, &m->in_w, &m->classes) < 0)
+		/* the weights then record this dataset, its absolute path and fingerprint */
+		gf.cfg.train.data_fingerprint[0] = '\0';
+		if (dataset_peek(data, &m->in_c, &m->in_h, &m->in_w, &m->classes) < 0 ||
+		    dataref_bind(&gf.cfg.train) < 0)
 			return EXIT_BADINPUT;
 	}
 	cli_apply_threads(&c);

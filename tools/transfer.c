@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "atomic.h"
 #include "child.h"
+#include "dataref.h"
 #include "dataset.h"
 #include "genofile.h"
 #include "net.h"
@@ -31,7 +32,7 @@
 
 enum {
 	OPT_RUN = OPT_TOOL_BASE, OPT_TOP, OPT_GENOTYPE, OPT_DATA, OPT_PENULTIMATE, OPT_CHILD,
-	OPT_CKPT_SECONDS, OPT_CKPT_STEPS, OPT_STOP_AFTER, OPT_LIST, OPT_ONLY, OPT_EVAL_BATCH,
+	OPT_CKPT_SECONDS, OPT_CKPT_STEPS, OPT_STOP_AFTER, OPT_LIST, OPT_ONLY, OPT_EVAL_BATCH, OPT_PARETO,
 };
 
 #define MAX_PICKS 256
@@ -50,6 +51,9 @@ static void usage(FILE *f)
 		"What to transfer:\n"
 		"  --run RUN            a search run folder: its top K distinct cells by reward\n"
 		"  --top K              how many (default 3); ties broken by (round, index)\n"
+		"  --pareto K           instead, K cells spread along the run's accuracy-params\n"
+		"                       Pareto front (RUN/pareto.tsv): the cheapest, the most\n"
+		"                       accurate and evenly spaced ones between\n"
 		"  --genotype G         built-in name (nasnet-a, darts-v2, ...), a genotype\n"
 		"                       file (HDF5 or text) or genotype text; repeatable\n"
 		"  --data FILE          dataset (default data/fashion-mnist.h5)\n"
@@ -213,7 +217,7 @@ static int evaluate_test(struct job *j, const char *arch, int eval_batch,
 	if (train_stats_read(stats, &ts) < 0)
 		return TRAIN_ERROR;
 	train_progress(env, "%s: evaluating once on the test split", j->row.name);
-	rc = child_evaluate(weights, NULL, NULL, NULL, DS_TEST, eval_batch, env, &ev);
+	rc = child_evaluate(weights, NULL, NULL, NULL, DS_TEST, eval_batch, 0, env, &ev);
 	if (rc != TRAIN_OK)
 		return rc;
 	j->row.test_accuracy = ev.accuracy;
@@ -315,6 +319,7 @@ static int write_results(const char *out, const struct transfer_row *rows, int n
 struct args {
 	const char *run, *out, *data;
 	long top;
+	long pareto;   /* > 0: --pareto K instead of --top */
 	const char *genotypes[MAX_PICKS];
 	int ngenotypes;
 	const char *only[MAX_PICKS];
@@ -333,6 +338,7 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 		{ "out", required_argument, NULL, 'o' },
 		{ "run", required_argument, NULL, OPT_RUN },
 		{ "top", required_argument, NULL, OPT_TOP },
+		{ "pareto", required_argument, NULL, OPT_PARETO },
 		{ "genotype", required_argument, NULL, OPT_GENOTYPE },
 		{ "data", required_argument, NULL, OPT_DATA },
 		{ "penultimate", required_argument, NULL, OPT_PENULTIMATE },
@@ -363,6 +369,10 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 			break;
 		case OPT_TOP:
 			if (parse_long(optarg, 1, MAX_PICKS, &a->top) < 0)
+				goto bad;
+			break;
+		case OPT_PARETO:
+			if (parse_long(optarg, 1, MAX_PICKS, &a->pareto) < 0)
 				goto bad;
 			break;
 		case OPT_GENOTYPE:
@@ -516,6 +526,7 @@ int main(int argc, char **argv)
 {
 	struct cli c;
 	struct args a = { .top = 3, .data = "data/fashion-mnist.h5", .eval_batch = 250 };
+	char defdata[4096];
 	struct train_opts o = { .checkpoint_seconds = 120.0 };
 	struct child_config cfg;
 	struct transfer_pick *picks = NULL;
@@ -531,6 +542,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	cfg.train.seed = c.seed;
+	a.data = dataref_default(a.data, defdata, sizeof defdata);
 	snprintf(cfg.train.data, sizeof cfg.train.data, "%s", a.data);
 	if (a.out)
 		snprintf(out, sizeof out, "%s", a.out);
@@ -547,12 +559,15 @@ int main(int argc, char **argv)
 	cfg.macro.in_w = shape.w;
 	cfg.macro.classes = shape.num_classes;
 	dataset_free(&shape);
+	if (dataref_bind(&cfg.train) < 0)
+		return EXIT_BADINPUT;
 	if (child_config_check(&cfg, "transfer") < 0)
 		return EXIT_USAGE;
 
 	jobs = xcalloc(MAX_PICKS * 2, sizeof *jobs);
 	if (a.run) {
-		if (transfer_run_top(a.run, (int)a.top, &picks, &npicks) < 0)
+		if ((a.pareto ? transfer_run_pareto(a.run, (int)a.pareto, &picks, &npicks)
+			      : transfer_run_top(a.run, (int)a.top, &picks, &npicks)) < 0)
 			goto out;
 		for (int i = 0; i < npicks; i++)
 			jobs[njobs++].pick = picks[i];

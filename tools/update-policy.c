@@ -34,9 +34,11 @@ static void usage(FILE *f)
 		"to OUT (IN is never modified). REWARDS are reward files (*.h5, each naming its\n"
 		"genotype file), folders (every *.reward.h5 in them) or list files (one reward\n"
 		"file a line). The batch is ordered by (round, index). Failed children count\n"
-		"with reward 0. Genotypes must be of the policy's space; a genotype sampled by\n"
-		"another policy (hash) gets a warning. Prints the batch size, mean and best\n"
-		"reward, the baseline, the policy entropy and the KL to IN.\n"
+		"with reward 0, and so does each draw a budget refused before a child\n"
+		"(its genotype file's /sample/refused). Genotypes must be of the policy's\n"
+		"space; a genotype sampled by another policy (hash) gets a warning. Prints\n"
+		"the batch size, mean and best reward, the baseline, the policy entropy and\n"
+		"the KL to IN.\n"
 		"  --policy IN        the current policy (nasnet-c/policy)\n"
 		"  -o, --out OUT      the new policy\n"
 		"  --algo S           ppo (default, the paper's) or another strategy that learns\n"
@@ -54,10 +56,10 @@ int main(int argc, char **argv)
 	struct evaluated *ev = NULL;
 	struct policy_config over;
 	const char *in = NULL, *out = NULL, *set_name[32], *set_arg[32];
-	int opt, rc = EXIT_FAIL, n = 0, nset = 0, foreign = 0, *acts = NULL;
+	int opt, rc = EXIT_FAIL, n = 0, nb = 0, nset = 0, foreign = 0, *acts = NULL;
 	const struct strategy *algo = strategy_get("ppo");
 	struct strategy_state sst = { 0 };
-	double *rew = NULL;
+	double *rew = NULL, *util;
 	uint64_t hash;
 	struct stat sa, sb;
 
@@ -117,7 +119,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < nset; i++)
 		policy_config_set(&pol.cfg, set_name[i], set_arg[i]);
-	if (policy_config_check(&pol.cfg) < 0) {
+	if (policy_config_check(&pol.cfg, "policy flags") < 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -131,21 +133,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	hash = policy_hash(&pol);
-	acts = xmalloc((size_t)n * pol.space.ndecisions * sizeof(int));
-	rew = xmalloc((size_t)n * sizeof(double));
-	history_utilities(ev, n, rew);
-	for (int k = 0; k < n; k++) {
-		memcpy(acts + (size_t)k * pol.space.ndecisions, ev[k].a,
-		       (size_t)pol.space.ndecisions * sizeof(int));
+	/* the children's utilities (successive halving: ranks), then the refused draws' 0s */
+	util = xmalloc((size_t)n * sizeof(double));
+	history_utilities(ev, n, util);
+	history_batch(&pol.space, ev, n, util, &acts, &rew, &nb);
+	free(util);
+	for (int k = 0; k < n; k++)
 		if (!ev[k].sampled || ev[k].policy_hash != hash)
 			foreign++;
-	}
 	if (foreign)
 		warning("%d of %d genotypes were not sampled by %s (hash %016" PRIx64
 			"); their PPO ratios use its probabilities", foreign, n, in, hash);
 	sst.space = &pol.space;
 	sst.policy = &pol;
-	if (algo->update(&sst, n, acts, rew, &st) < 0) {
+	if (algo->update(&sst, nb, acts, rew, &st) < 0) {
 		rc = EXIT_FAIL;
 		goto out;
 	}

@@ -4,6 +4,7 @@
  * plan-only networks (batch 0, no allocation); plus DARTS-V2 (B=4), a
  * concat-combine genotype and N=1 children that build and run a step.
  */
+#include <math.h>
 #include <string.h>
 
 #include <unistd.h>
@@ -335,6 +336,9 @@ static void test_netfile(void)
 	c = net_create(&gf.geno, &m2, 0, NULL);
 	ok(c && netfile_read_into(path, c) < 0, "a file of another network is refused");
 	unlink(path);
+	a->param[a->nparam_floats / 2] = NAN;
+	ok(netfile_write(path, a, &gf, NULL, &prov) < 0 && access(path, F_OK) < 0,
+	   "netfile_write refuses a non-finite weight and writes nothing");
 	net_free(a);
 	net_free(b);
 	net_free(c);

@@ -1,7 +1,7 @@
 /*
  * test_pool_bn_fast.c - the vectorised pooling and batch-norm kernels
  * against their oracles on a sweep of the shapes the vector paths special-
- * case: 3x3 windows (and 1, 2, 5) at stride 1 and 2 on square planes of
+ * case: 3x3 windows (and 1, 2, 4, 5, 6, 7) at stride 1 and 2 on square planes of
  * side 1, 2, 3, 7, 14, 28, 33 and non-square ones, C in {1, 5, 17},
  * N in {1, 3}. Average pooling matches avgpool_*_ref to 1e-5; max pooling
  * matches maxpool_*_ref exactly, also with many ties (inputs drawn from
@@ -134,11 +134,11 @@ static void test_pool_sweep(void)
 	ok(!bad, "3x3 pooling fast == ref on %d shapes (stride 1, 2; ties; non-square)", cases);
 
 	bad = cases = 0;
-	for (int k = 1; k <= 5; k++)
+	for (int k = 1; k <= 7; k++)
 		for (int st = 1; st <= 2; st++)
 			for (size_t h = 0; h < sizeof sides / sizeof *sides; h++, cases++)
 				bad += pool_case(2, 3, sides[h], sides[h] + 1, k, st, (int)h & 1);
-	ok(!bad, "1x1..5x5 pooling fast == ref on %d shapes", cases);
+	ok(!bad, "1x1..7x7 pooling fast == ref on %d shapes", cases);
 }
 
 /* a window whose real pixels are all -inf: max and argmax as the scalar loop (first pixel) */
