@@ -26,6 +26,10 @@ if [ "${1:-}" = job ]; then
 fi
 
 die() { echo "fidelity: $*" >&2; exit 2; }
+# the child settings' defaults are the table in lib/childcfg.c, as for a search
+while IFS=$'\t' read -r name _ default; do
+	[ -n "${!name:-}" ] || export "$name=$default"
+done < <("$bin/sample-arch" --list-settings)
 case $RUN in '' | -* | *[!A-Za-z0-9._/+-]*)
 	die "RUN='$RUN': use only letters, digits and . _ / + - in run folder names (not starting with -)" ;;
 esac
