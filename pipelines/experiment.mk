@@ -5,7 +5,7 @@
 #                   [SCHEDULES='none sha'] [SEEDS='1 2 3'] [BUDGET=400000] [ROUNDS=200]
 #                   [EXP_JOBS=1] [RANDOM_CELLS=2] [TRANSFER_N=2] [TRANSFER_F=16]
 #                   [TRANSFER_EPOCHS=] [TRANSFER_STEPS=] [TRANSFER_IMAGES=] [TRANSFER_SEED=1]
-#                   [TRANSFER_FLAGS=...] [DATA=...] [CHILD_*=...] [CHILDREN=8] [JOBS=ncores]
+#                   [TRANSFER_FLAGS=...] [DATA=...] [CHILD_*=...] [CHILDREN=9] [JOBS=ncores]
 #
 # 1. one `make search RUN=EXP/<strategy>-<schedule>-s<seed> ... BUDGET=...` per strategy x
 #    schedule x seed, EXP_JOBS of them at a time (each runs JOBS children at a time); each
@@ -21,7 +21,9 @@
 # EXP/settings records the settings (as a search does): a later call with other settings is
 # refused; ROUNDS, JOBS and EXP_JOBS may change. Killed at any moment, the same command resumes.
 # BUDGET is empty for `make search` (no budget) and 400000 for the experiment: the images
-# of the default search (10 rounds of 8 children of 5000 images).
+# of the default search (10 rounds of 8 children of 5000 images). CHILDREN is 9 here, not
+# search's 8: successive halving with ETA=3 RUNGS=3 needs ETA^(RUNGS-1) = 9 children a round,
+# and every search of the experiment draws the same number per round.
 
 EXP ?= runs/experiment
 STRATEGIES ?= ppo random evolution
@@ -38,6 +40,7 @@ TRANSFER_IMAGES ?=
 TRANSFER_SEED ?= 1
 # ROUNDS of search.mk (10) is the length of a search without a budget; here it is a cap
 EXP_ROUNDS := $(if $(filter command line,$(origin ROUNDS)),$(ROUNDS),200)
+EXP_CHILDREN := $(if $(filter command line environment,$(origin CHILDREN)),$(CHILDREN),9)
 
 export EXP STRATEGIES SCHEDULES SEEDS EXP_JOBS RANDOM_CELLS TRANSFER_N TRANSFER_F \
 	TRANSFER_EPOCHS TRANSFER_STEPS TRANSFER_IMAGES TRANSFER_SEED TRANSFER_FLAGS EXP_ROUNDS
@@ -51,8 +54,8 @@ deps-experiment:
 	@bash pipelines/deps.sh gnuplot-nox
 
 experiment: all deps-experiment $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)
-	@bash pipelines/experiment.sh run
+	@CHILDREN='$(EXP_CHILDREN)' bash pipelines/experiment.sh run
 
 # rewrite EXP/report.md from what is there (also while the experiment runs)
 experiment-report: all deps-experiment
-	@bash pipelines/experiment.sh report
+	@CHILDREN='$(EXP_CHILDREN)' bash pipelines/experiment.sh report
