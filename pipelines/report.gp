@@ -4,13 +4,14 @@
 #   outdir     folder to write the PNGs into
 #   nruns      number of runs drawn on each plot
 #   T[i]       legend title of run i
-#   C[i]       children table of run i: order round reward best_so_far ok(1/0)
+#   C[i]       children table of run i: order round reward best_so_far ok(1/0) rung
 #   R[i]       rounds table of run i:   round mean min max count
 #   roundtics  1 to put a tic on every round (few rounds), 0 for automatic tics
 #   childtics  the same for the children axis
 #
 # children.png  every child's reward over evaluation order (failed children as
-#               crosses at their reward 0), with each run's best-so-far as a step line
+#               crosses at their reward 0), with each run's best-so-far as a step line;
+#               a child promoted by successive halving gets one open ring per rung
 # best.png      best reward so far over evaluation order
 # rounds.png    mean reward per round, bars from the round's min to its max
 
@@ -41,6 +42,7 @@ set ylabel "reward"
 if (childtics) { set xtics 1 }
 plot for [i=1:nruns] C[i] using 1:($5 == 1 ? $3 : NaN) with points pt 7 ps 0.8 lc i title T[i], \
      for [i=1:nruns] C[i] using 1:($5 == 0 ? $3 : NaN) with points pt 2 ps 1.0 lc i notitle, \
+     for [i=1:nruns] for [k=1:4] C[i] using 1:($6 >= k ? $3 : NaN) with points pt 6 ps (0.8 + 0.7 * k) lc i notitle, \
      for [i=1:nruns] C[i] using 1:4 with steps lw 1.5 dt 2 lc i notitle
 
 set output outdir."/best.png"

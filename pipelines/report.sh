@@ -94,15 +94,21 @@ for r in "${runs[@]}"; do
 	awk -F'\t' -v OFS='\t' -v need="$columns" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
 		n = split(need, w, " ") } { for (k = 1; k <= n; k++) printf "%s%s", $c[w[k]], (k < n ? OFS : "\n") }' \
 		"$r/history.tsv" >"$tmp/history-$i.tsv"
+	# the rung each reward was measured at (successive halving; 0 for plain
+	# rounds and for histories from before the column existed), one a line
+	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ print ("rung" in c && $c["rung"] ~ /^[0-9]+$/) ? $c["rung"] : 0 }' "$r/history.tsv" >"$tmp/rung-$i.txt"
 done
 maxround=0 maxchild=0
 i=0
 for r in "${runs[@]}"; do
 	i=$((i + 1))
 	h=$tmp/history-$i.tsv
-	# order round reward best_so_far ok
-	awk -F'\t' 'NR > 1 { n++; if (n == 1 || $3 > best) best = $3
-		printf "%d %d %s %s %d\n", n, $1, $3, best, ($7 == "ok") }' "$h" >"$tmp/children-$i.dat"
+	# order round reward best_so_far ok rung
+	awk -F'\t' 'NR == FNR { rung[FNR] = $1; next }
+		FNR > 1 { n++; if (n == 1 || $3 > best) best = $3
+		printf "%d %d %s %s %d %d\n", n, $1, $3, best, ($7 == "ok"), rung[n] }' \
+		"$tmp/rung-$i.txt" "$h" >"$tmp/children-$i.dat"
 	# round mean min max count
 	awk -F'\t' 'NR > 1 { r = $1 + 0; if (!(r in n)) { order[++k] = r; lo[r] = $3; hi[r] = $3 }
 		n[r]++; s[r] += $3; if ($3 < lo[r]) lo[r] = $3; if ($3 > hi[r]) hi[r] = $3 }
@@ -218,7 +224,8 @@ human() { # 1234567 -> 1.23M
 	done
 	echo "## Rewards"
 	echo
-	echo "Every child's reward in evaluation order (crosses: failed children, reward 0; dashed: best so far):"
+	echo "Every child's reward in evaluation order (crosses: failed children, reward 0; dashed: best so far;"
+	echo "with successive halving, a larger ring round a point for each rung the child was promoted to):"
 	echo
 	echo "![Reward of every child](children.png)"
 	echo

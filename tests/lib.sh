@@ -2,6 +2,7 @@
 #   t NAME 'shell condition'   one test point
 #   finish                     print the plan
 #   small_data FILE ARGS...    a small Fashion-MNIST dataset (import-data idx ARGS)
+#   handler_ready PID          wait until a training process would checkpoint on SIGTERM
 set -u
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d /tmp/nasnet-test.XXXXXX)
@@ -16,6 +17,18 @@ small_data() {
 		--train-labels $FASHION/train-labels-idx1-ubyte.gz \
 		--test-images $FASHION/t10k-images-idx3-ubyte.gz \
 		--test-labels $FASHION/t10k-labels-idx1-ubyte.gz "$@" -o "$out"
+}
+# wait (at most 120 s) until process PID catches SIGUSR1, which only the training
+# loop's stop handler does (lib/train.c): then a SIGTERM asks it to checkpoint
+handler_ready() {
+	local i mask
+	for i in $(seq 1200); do
+		mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+		[ -n "$mask" ] || return 1
+		(((16#$mask >> 9) & 1)) && return 0
+		sleep 0.1
+	done
+	return 1
 }
 # no temporary file of an atomic write left in a folder tree
 no_tmp() { [ -z "$(find "$1" -name '.*.tmp.*' 2>/dev/null)" ]; }

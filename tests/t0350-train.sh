@@ -55,7 +55,10 @@ t "two threads: stopped at step 10 and resumed, byte-identical weights" \
 
 # 3. SIGTERM: checkpoint, exit 75, then resume
 bin/train-child --quiet --data "$tmp/two.h5" --batch 16 --steps 400 "$tmp/term.h5" & pid=$!
-sleep 3; kill -TERM $pid; wait $pid; rc=$?
+# signal it once its training handler is in place (SIGUSR1 caught: lib/train.c),
+# not after a fixed time that a loaded machine may not have given it
+handler_ready "$pid"
+kill -TERM $pid; wait $pid; rc=$?
 t "SIGTERM gives exit 75 (requeue) and a checkpoint" '[ $rc = 75 ] && [ -e "$tmp/term.ckpt.h5" ]'
 bin/train-child --quiet --data "$tmp/two.h5" --batch 16 --steps 400 --stop-after 2 "$tmp/term.h5"; rc=$?
 t "a rerun resumes from it (and --stop-after stops again with 75)" '[ $rc = 75 ]'

@@ -35,6 +35,12 @@ t "the promoted child's rung 1 continued from rung 0: 6 steps of 18 on top of 6"
 t "every child of the round kept its rung-0 state, promoted children their rung-1 weights" \
 	'for a in $(cat "$d/archs.list"); do [ -s "${a%.h5}.r0.state.h5" ] || exit 1; done &&
 	 for a in $(cat "$d/rung-1.list"); do [ -s "${a%.h5}.r1.weights.h5" ] || exit 1; done'
+if command -v gnuplot >/dev/null && command -v dot >/dev/null; then
+	make --no-print-directory -s report RUN="$run" >"$tmp/report.out" 2>&1; rc=$?
+	t "make report draws a SHA run, rungs marked" \
+		'[ $rc = 0 ] && [ -s "$run/report/children.png" ] && grep -q "rung" "$run/report/report.md"' ||
+		sed 's/^/# /' "$tmp/report.out"
+fi
 # the same child trained straight to rung 1 in another folder: same weights
 mkdir -p "$tmp/straight"
 cp "$p" "$tmp/straight/"

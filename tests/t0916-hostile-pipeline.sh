@@ -185,18 +185,21 @@ t "D1: the same command continues once the cause is gone" \
 rm -rf "$W"
 mkdir -p "$tmp/slowbin"
 for tool in bin/*; do [ "$tool" = bin/train-child ] || ln -s "$PWD/$tool" "$tmp/slowbin/"; done
-printf '#!/bin/sh\nsleep 3\nexec "%s" "$@"\n' "$PWD/bin/train-child" >"$tmp/slowbin/train-child"
+# the orphaned child holds the run until the test releases it (no race with a loaded machine)
+printf '#!/bin/sh\nwhile [ ! -e "%s" ]; do sleep 0.1; done\nexec "%s" "$@"\n' "$tmp/release" "$PWD/bin/train-child" \
+	>"$tmp/slowbin/train-child"
 chmod +x "$tmp/slowbin/train-child"
 setsid bash -c 'cd "$1" && NASNET_BIN="$4" make --no-print-directory -s search RUN="$2" DATA="$3" ROUNDS=1 \
 	CHILDREN=2 CHILD_F=4 CHILD_TRAIN_IMAGES=48 CHILD_BATCH=24 SEED=5 JOBS=1 >/dev/null 2>&1' \
 	_ "$PWD" "$W" "$tmp/d.h5" "$tmp/slowbin" &
 leader=$!
-for i in $(seq 100); do pgrep -s $leader -f slowbin/train-child >/dev/null && break; sleep 0.1; done
+for i in $(seq 1200); do pgrep -s $leader -f slowbin/train-child >/dev/null && break; sleep 0.1; done
 pkill -KILL -s $leader -f 'rounds.mk|round.sh'
 sleep 0.3
 ns >"$tmp/out" 2>&1; rc=$?
 t "D17: a new search is refused while a killed search's children run" '[ $rc != 0 ] && grep -q "in use" "$tmp/out"' || show
-for i in $(seq 300); do pgrep -s $leader >/dev/null || break; sleep 0.1; done
+touch "$tmp/release"
+for i in $(seq 1200); do pgrep -s $leader >/dev/null || break; sleep 0.1; done
 wait $leader 2>/dev/null
 ns >"$tmp/out" 2>&1; rc=$?
 t "D17: once they are gone, the search completes with the same result" \
