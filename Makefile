@@ -43,6 +43,11 @@ LDLIBS_ALL = $(PKG_LIBS) -lz -lm -fopenmp $(LDLIBS) $(EXTRA_LDFLAGS)
 LIB_DIRS := core ops arch net io search train cli
 LIB_INC := $(LIB_DIRS:%=-Ilib/%)
 LIB_SRC := $(sort $(wildcard $(LIB_DIRS:%=lib/%/*.c)))
+# a source left in lib/ itself or in a folder not listed would silently not be built
+LIB_STRAY := $(wildcard lib/*.c lib/*.h) $(filter-out $(LIB_DIRS:%=lib/%/),$(wildcard lib/*/))
+ifneq ($(strip $(LIB_STRAY)),)
+$(error $(firstword $(LIB_STRAY)): lib/ sources belong in one of the layer folders $(LIB_DIRS) (Makefile LIB_DIRS))
+endif
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
