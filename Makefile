@@ -34,11 +34,20 @@ ifneq ($(strip $(CI)$(WERROR)),)
 WARN += -Werror
 endif
 VERSION := 0.1.0
-CFLAGS_ALL = -std=gnu11 $(OPT) -g $(WARN) -fopenmp -D_GNU_SOURCE -Ilib -Ibuild $(PKG_CFLAGS) \
+CFLAGS_ALL = -std=gnu11 $(OPT) -g $(WARN) -fopenmp -D_GNU_SOURCE $(LIB_INC) -Ibuild $(PKG_CFLAGS) \
 	-DNASNET_VERSION='"$(VERSION)"' $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lz -lm -fopenmp $(LDLIBS) $(EXTRA_LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
+# lib/ is in layer folders, lowest first (README.md "Source layout"); each is
+# on the include path, so sources name headers without their folder.
+LIB_DIRS := core ops arch net io search train cli
+LIB_INC := $(LIB_DIRS:%=-Ilib/%)
+LIB_SRC := $(sort $(wildcard $(LIB_DIRS:%=lib/%/*.c)))
+# a source left in lib/ itself or in a folder not listed would silently not be built
+LIB_STRAY := $(wildcard lib/*.c lib/*.h) $(filter-out $(LIB_DIRS:%=lib/%/),$(wildcard lib/*/))
+ifneq ($(strip $(LIB_STRAY)),)
+$(error $(firstword $(LIB_STRAY)): lib/ sources belong in one of the layer folders $(LIB_DIRS) (Makefile LIB_DIRS))
+endif
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
@@ -84,18 +93,18 @@ build/gitrev.h: FORCE
 .PHONY: FORCE
 FORCE:
 
-build/obj/lib/h5io.o build/obj/lib/cli.o build/obj/lib/onnx.o: build/gitrev.h
+build/obj/lib/core/h5io.o build/obj/lib/cli/cli.o build/obj/lib/io/onnx.o: build/gitrev.h
 
 # The ONNX protobuf code: generated from Debian's onnx.proto (libonnx-dev) with
-# protoc-c, never committed; lib/onnxpb.c compiles it (lib/onnx.c uses it).
+# protoc-c, never committed; lib/io/onnxpb.c compiles it (lib/io/onnx.c uses it).
 ONNX_PROTO := /usr/include/onnx/onnx.proto
 build/gen/onnx.pb-c.c build/gen/onnx.pb-c.h &: | deps
 	@mkdir -p $(@D)
 	rm -rf $(@D)/tmp.$$$$ && mkdir $(@D)/tmp.$$$$ && \
 	protoc-c --c_out=$(@D)/tmp.$$$$ -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO) && \
 	mv $(@D)/tmp.$$$$/onnx.pb-c.c $(@D)/tmp.$$$$/onnx.pb-c.h $(@D)/ && rmdir $(@D)/tmp.$$$$
-build/obj/lib/onnx.o build/obj/lib/onnxpb.o build/fuzz/obj/lib/onnx.o \
-	build/fuzz/obj/lib/onnxpb.o: build/gen/onnx.pb-c.h build/gen/onnx.pb-c.c
+build/obj/lib/io/onnx.o build/obj/lib/io/onnxpb.o build/fuzz/obj/lib/io/onnx.o \
+	build/fuzz/obj/lib/io/onnxpb.o: build/gen/onnx.pb-c.h build/gen/onnx.pb-c.c
 
 # Objects and binaries are written under a temporary name and renamed, so a
 # second make running at the same time (tests start `make search`, which

@@ -1,5 +1,5 @@
 /*
- * bench-ops - forward + backward time of each primitive of lib/ops.h at
+ * bench-ops - forward + backward time of each primitive of lib/ops/ops.h at
  * batch 64 (the C half of `make bench-ops`; bench/torch_ops.py times the
  * same ops in PyTorch), and the sgemm GFLOP/s of OpenBLAS's current core.
  *

@@ -1,7 +1,7 @@
 # plot_strategies.gp - best-so-far test accuracy (of the best cell by
 # validation) against cells evaluated, mean over seeds, one line per strategy.
 # Usage: gnuplot -e "dir='build/bench'" -e "strategies='ppo random'" bench/plot_strategies.gp
-# (benchmark.mk passes the strategies it ran: lib/strategy.c's table)
+# (benchmark.mk passes the strategies it ran: lib/search/strategy.c's table)
 if (!exists("dir")) dir = 'build/bench'
 if (!exists("strategies")) strategies = system("ls ".dir."/strategies-*.tsv | sed 's|.*/strategies-||; s|[.]tsv$||' | tr '\n' ' '")
 set terminal pngcairo size 900,600 noenhanced

@@ -4,7 +4,7 @@
 # BENCH_BATCH). Prints mean +- sd (and standard error) of the test accuracy of
 # the best-by-validation cell per strategy, writes the curves to
 # build/bench/strategies-<s>.tsv and the plot to build/bench/strategies.png.
-# The driver (bin/nb201-search) runs lib/nb201search.c: the same sampling,
+# The driver (bin/nb201-search) runs lib/search/nb201search.c: the same sampling,
 # evolution, table and policy-update code as sample-arch / lookup-child /
 # update-policy. Controller settings for this 100-cell budget: --hidden 32,
 # --policy-lr 0.02 (see nb201-search --help); evolution P=20, S=5.
@@ -12,7 +12,7 @@
 BENCH_SEEDS ?= 100
 BENCH_BUDGET ?= 100
 BENCH_BATCH ?= 10
-# every strategy of lib/strategy.c's table unless given
+# every strategy of lib/search/strategy.c's table unless given
 BENCH_STRATEGIES ?=
 BENCH_DIR := build/bench
 

@@ -298,7 +298,7 @@ fi
 mkdir -p "$EXP"
 exec 8>"$EXP/.lock"
 flock -n 8 || die 1 "$EXP is in use by another make experiment (lock $EXP/.lock); wait for it or stop it"
-# the child settings and their defaults: lib/childcfg.c's table, as in search.sh
+# the child settings and their defaults: lib/arch/childcfg.c's table, as in search.sh
 child_settings=$("$bin/sample-arch" --list-settings)
 child_vars=()
 while IFS=$'\t' read -r name _ default; do

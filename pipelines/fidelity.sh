@@ -6,7 +6,7 @@
 #   plain-sK/...        each cell at the low fidelity (CHILD_*), training seed K
 #   sha-sK/...          the same along the rung plan (rungs ARCH.rJ.*), seed K
 #   jobs.list           the frozen list of genotype files to train
-#   fidelity.tsv        cell, hi, NAME:EPOCHS:sK columns, genotype (lib/fidelity.h)
+#   fidelity.tsv        cell, hi, NAME:EPOCHS:sK columns, genotype (lib/search/fidelity.h)
 #   fidelity.txt        the `fidelity:` lines (nas-fidelity), fidelity.png the scatter
 # Every cell i is the same architecture in every folder (sample-arch --strategy
 # random, same --seed and round); only the recipe and training seed differ.
@@ -26,7 +26,7 @@ if [ "${1:-}" = job ]; then
 fi
 
 die() { echo "fidelity: $*" >&2; exit 2; }
-# the child settings' defaults are the table in lib/childcfg.c, as for a search
+# the child settings' defaults are the table in lib/arch/childcfg.c, as for a search
 while IFS=$'\t' read -r name _ default; do
 	[ -n "${!name:-}" ] || export "$name=$default"
 done < <("$bin/sample-arch" --list-settings)

@@ -36,7 +36,7 @@ FUZZ ?= $(FUZZ_ALL)
 comma := ,
 FUZZ_LIST := $(subst $(comma), ,$(FUZZ))
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer -fopenmp -D_GNU_SOURCE -Ilib -Ibuild \
+FUZZ_CFLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer -fopenmp -D_GNU_SOURCE $(LIB_INC) -Ibuild \
 	-Itests/fuzz $(PKG_CFLAGS) -DNASNET_VERSION='"$(VERSION)"' -Wno-unknown-pragmas
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_BINS = $(FUZZ_LIST:%=build/fuzz/fuzz_%)

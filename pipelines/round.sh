@@ -26,7 +26,7 @@ mkdir -p "$dir"
 
 policy_in() { if [ "$r" -eq 0 ]; then echo "$RUN/policy-init.h5"; else echo "$prev/policy.h5"; fi; }
 
-# the child settings (lib/childcfg.c's table): run setting name, flag, default
+# the child settings (lib/arch/childcfg.c's table): run setting name, flag, default
 # (an assignment, so that set -e stops the round if sample-arch fails)
 settings_list=$("$bin/sample-arch" --list-settings)
 child_flags=(--data "$DATA")
@@ -185,7 +185,7 @@ rung_list() {
 	done <"$prev" | sort -t$'\t' -k1,1gr -k2,2n | head -n "$keep" | sort -t$'\t' -k2,2n | cut -f3
 }
 
-# what the strategy needs (lib/strategy.c's table): a policy, the history
+# what the strategy needs (lib/search/strategy.c's table): a policy, the history
 strategy_row=$("$bin/sample-arch" --list-strategies | awk -F'\t' -v s="$STRATEGY" '$1 == s')
 IFS=$'\t' read -r _ needs_policy needs_history <<<"$strategy_row"
 [ -n "$needs_policy" ] || { echo "round.sh: unknown strategy '$STRATEGY'" >&2; exit 2; }

@@ -10,7 +10,7 @@
 # round_dir VAR R: VAR=$RUN/round-RRR (printf -v: no fork, cheap in loops)
 round_dir() { printf -v "$1" '%s/round-%03d' "$RUN" "$2"; }
 
-# commit FILE: stdin -> FILE, durably and atomically like lib/atomic.h
+# commit FILE: stdin -> FILE, durably and atomically like lib/core/atomic.h
 # (temporary name in the same folder, fsync, rename, fsync the folder)
 commit() {
 	local dir=${1%/*} tmp

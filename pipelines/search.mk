@@ -28,7 +28,7 @@ SPACE ?= nasnet
 SEED ?= 1
 DATA ?= data/fashion-mnist.h5
 # The child settings (CHILD_N, CHILD_F, ...), their flags and defaults are one
-# table in lib/childcfg.c: `bin/sample-arch --list-settings` prints them, and
+# table in lib/arch/childcfg.c: `bin/sample-arch --list-settings` prints them, and
 # search.sh fills in the defaults. Set on the command line or in the
 # environment, they reach search.sh without an export here.
 # successive halving inside a round (SCHEDULE=sha): rung 0 trains every child
@@ -56,7 +56,7 @@ SSH_WORKDIR ?=
 
 # The run settings, their kinds and which of them define a run (a later call
 # must agree) are listed once, in pipelines/settings.list; the child settings
-# are the table in lib/childcfg.c. search.sh checks them all.
+# are the table in lib/arch/childcfg.c. search.sh checks them all.
 SEARCH_SETTINGS := $(shell sed -n 's/^\([A-Z][A-Z0-9_]*\) .*/\1/p' pipelines/settings.list)
 
 export RUN $(SEARCH_SETTINGS) SSHLOGINFILE SSH_TRANSFER SSH_WORKDIR LAUNCH \

@@ -55,7 +55,7 @@ kind_text() {
 # 1. every setting, before anything is written: its kind here, then one dry run
 # of sample-arch's argument parsing with all of them (and the dataset). The run
 # settings are pipelines/settings.list; the child settings (CHILD_N, ...), their
-# flags and defaults are the table in lib/childcfg.c (sample-arch --list-settings):
+# flags and defaults are the table in lib/arch/childcfg.c (sample-arch --list-settings):
 # numbers, recorded with the run, checked by their flag.
 child_settings=$("$bin/sample-arch" --list-settings)
 while IFS=$'\t' read -r name _ default; do
@@ -83,7 +83,7 @@ while read -r name k scope check; do
 	esac
 done < <(cat pipelines/settings.list
 	while IFS=$'\t' read -r name f _; do echo "$name num run --$f"; done <<<"$child_settings")
-# the strategies are one table in lib/strategy.c: name, needs a policy, needs the history
+# the strategies are one table in lib/search/strategy.c: name, needs a policy, needs the history
 strategies=$("$bin/sample-arch" --list-strategies)
 grep -q "^$STRATEGY	" <<<"$strategies" ||
 	usage_error "STRATEGY='$STRATEGY': expected one of $(cut -f1 <<<"$strategies" | paste -sd' ')"

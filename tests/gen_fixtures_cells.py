@@ -13,7 +13,7 @@ regenerate it. It is deterministic (seeded NumPy RandomState, float64 on one
 thread, no HDF5 time stamps): two runs give byte-identical files.
 
 The networks below are written from the op and plumbing definitions of
-nasnet-facts.md 1.2-1.3, 2.1 and 3 (TensorFlow semantics), not from lib/cell.c;
+nasnet-facts.md 1.2-1.3, 2.1 and 3 (TensorFlow semantics), not from lib/net/cell.c;
 only the parameter NAMES follow the C engine, so that the test can load the
 weights into its net by name (net_param_find). Everything runs in float64 on
 float32 inputs; results are stored as float32. Inputs and upstream gradients

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""gen_fixtures_ops.py - PyTorch reference fixtures for the primitives of lib/ops.h.
+"""gen_fixtures_ops.py - PyTorch reference fixtures for the primitives of lib/ops/ops.h.
 
 Writes tests/fixtures/ops.h5 (or the path given as the only argument), which
 tests/unit/test_ops_torch.c reads. Run with Debian's interpreter, which has

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0370-child-settings.sh - the child settings are one table (lib/childcfg.c):
+# t0370-child-settings.sh - the child settings are one table (lib/arch/childcfg.c):
 # every tool's flags take the same range, a value one tool accepts the
 # builder accepts too (sample-arch --filters 5000 used to write a genotype
 # file that build-net refused), and the search's settings list comes from it.

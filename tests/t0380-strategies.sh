@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0380-strategies.sh - the search strategies are one table (lib/strategy.c):
+# t0380-strategies.sh - the search strategies are one table (lib/search/strategy.c):
 # sample-arch and nb201-search list the same rows, every tool refuses an
 # unknown name listing the table's, update-policy takes only strategies that
 # learn a policy, and the round scripts read needs-policy/needs-history from it.

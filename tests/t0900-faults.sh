@@ -10,7 +10,7 @@
 # non-zero with exactly one stderr line naming the output file, leave no
 # temporary file, and leave the previous output byte-identical. The one
 # exception is the last fsync, of the folder after the rename: the new file
-# is then already complete in place (lib/atomic.h), so it may hold the new
+# is then already complete in place (lib/core/atomic.h), so it may hold the new
 # content, never a mix. Then a real 1 MB tmpfs that fills up, when we may
 # mount one.
 set -u

@@ -20,7 +20,7 @@
 enum { OPT_GENOTYPE = OPT_TOOL_BASE, OPT_PENULT, OPT_INPUT, OPT_CHILD, OPT_LATENCY };
 
 /* the tool's own options; the child settings' flags (--stem, --cells,
- * --filters, --classes, --aux, ...) are added from lib/childcfg.c */
+ * --filters, --classes, --aux, ...) are added from lib/arch/childcfg.c */
 static const struct option tool_opts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "genotype", required_argument, NULL, OPT_GENOTYPE },

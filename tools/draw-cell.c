@@ -15,6 +15,7 @@
 
 #include "atomic.h"
 #include "cli.h"
+#include "genofile.h"
 #include "genotype.h"
 
 enum { OPT_CELL = OPT_TOOL_BASE, OPT_TITLE };

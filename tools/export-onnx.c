@@ -1,5 +1,5 @@
 /*
- * export-onnx - a network file as a standard ONNX model (lib/onnx.c).
+ * export-onnx - a network file as a standard ONNX model (lib/io/onnx.c).
  */
 #include "cli.h"
 #include "net.h"

@@ -1,7 +1,7 @@
 /*
  * import-data - write a nasnet-c/dataset file from IDX, CIFAR or PNG folders.
  *
- * Reads the source's train and test images (lib/idx.c, cifar.c, pngdir.c),
+ * Reads the source's train and test images (lib/io/idx.c, cifar.c, pngdir.c),
  * converts channels, crops and resamples, holds a seeded random `--valid`
  * subset of the training images out as /valid, optionally keeps a seeded
  * `--train-subset` of the rest, computes per-channel mean/std on the final

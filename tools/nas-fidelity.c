@@ -1,6 +1,6 @@
 /*
  * nas-fidelity - rank fidelity of cheap rewards against an expensive one,
- * from a fidelity table (lib/fidelity.h; written by `make fidelity`).
+ * from a fidelity table (lib/search/fidelity.h; written by `make fidelity`).
  */
 #include "cli.h"
 #include "fidelity.h"

@@ -1,7 +1,7 @@
 /*
  * nb201-search - run many whole searches on the NAS-Bench-201 table in
  * memory and summarise them: the strategy benchmark of
- * `make benchmark-strategies`. Each search is nb201_search() (lib/nb201search.c),
+ * `make benchmark-strategies`. Each search is nb201_search() (lib/search/nb201search.c),
  * which runs the same sampling, evolution, lookup and policy-update code as
  * the sample-arch / lookup-child / update-policy pipeline.
  */
@@ -40,7 +40,7 @@ static void usage(FILE *f)
 
 	fprintf(f,
 		"usage: nb201-search --strategy S [options]\n"
-		"S is one of: %s (lib/strategy.c)\n"
+		"S is one of: %s (lib/search/strategy.c)\n"
 		"Run --seeds whole searches on the NAS-Bench-201 CIFAR-10 12-epoch table and print\n"
 		"one line: strategy, mean and sd of the test accuracy (%%) of the best cell by\n"
 		"validation after --budget cells, the standard error, and the run time.\n"

@@ -1,5 +1,5 @@
 /*
- * predict - classify PNG images with a trained network file (lib/predict.c).
+ * predict - classify PNG images with a trained network file (lib/train/predict.c).
  */
 #include "cli.h"
 #include "net.h"

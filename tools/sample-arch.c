@@ -1,9 +1,9 @@
 /*
  * sample-arch - write K genotype files for one search round: sampled from a
  * policy (ppo, reinforce), uniformly (random) or by regularized evolution
- * over the evaluated history (lib/strategy.c). Child i of round R draws from
+ * over the evaluated history (lib/search/strategy.c). Child i of round R draws from
  * rng_stream(seed, R, i, RNG_SAMPLE), so any child can be re-made alone. The
- * tool sets up the strategy's state; lib/sample.c writes the round.
+ * tool sets up the strategy's state; lib/search/sample.c writes the round.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -35,7 +35,7 @@ enum {
 	OPT_MAX_PARAMS, OPT_MAX_MACS, OPT_BUDGET_CELLS, OPT_BUDGET_FILTERS,
 };
 
-/* the tool's own options; the child settings' flags are added from lib/childcfg.c */
+/* the tool's own options; the child settings' flags are added from lib/arch/childcfg.c */
 static const struct option tool_opts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "count", required_argument, NULL, OPT_COUNT },
@@ -85,7 +85,7 @@ static void usage(FILE *f)
 		"  --tournament S      evolution tournament size (default 5)\n"
 		"  --check             check the options and the dataset, write nothing; prints\n"
 		"                      data_fingerprint=HEX when the dataset is here\n"
-		"Child configuration (defaults: lib/childcfg.c), written into every file:\n"
+		"Child configuration (defaults: lib/arch/childcfg.c), written into every file:\n"
 		"  --config-from FILE  copy the configuration of a genotype file first\n");
 	child_config_flags_help(f);
 	fprintf(f,
@@ -97,7 +97,7 @@ static void usage(FILE *f)
 		"  The child's training seed is drawn from the stream (seed, R, i, init).\n"
 		"  --list-settings     print the child settings of a search run (make search\n"
 		"                      NAME=...): name, flag, default; tab-separated; exit\n"
-		"  --list-strategies   print the strategies (lib/strategy.c): name, needs a\n"
+		"  --list-strategies   print the strategies (lib/search/strategy.c): name, needs a\n"
 		"                      policy, needs the history (0/1); tab-separated; exit\n"
 		"Budgets (cell spaces; counted on the network's plan, nothing is trained):\n"
 		"  --max-params N      never emit a cell whose network has more than N parameters\n"

@@ -1,6 +1,6 @@
 /*
  * score - evaluate a trained child on held-out data and write its reward:
- * a thin main over child_score() (lib/child.c).
+ * a thin main over child_score() (lib/train/child.c).
  */
 #include "child.h"
 #include "cli.h"

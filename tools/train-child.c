@@ -3,7 +3,7 @@
  *
  * The genotype file carries everything (genotype, macro layout, recipe,
  * dataset path, seed), so `parallel train-child ::: arch_*.h5` needs no
- * other argument. See lib/train.h for the files it writes and why resuming
+ * other argument. See lib/train/train.h for the files it writes and why resuming
  * is byte-identical.
  */
 #include "cli.h"

@@ -332,7 +332,7 @@ static int parse_args(int argc, char **argv, struct cli *c, struct args *a,
 		      struct child_config *cfg, struct train_opts *o)
 {
 	/* the tool's own options; the child settings' flags (--cells, --filters,
-	 * --aux/--no-aux, --lr, ...) come from lib/childcfg.c, with its ranges */
+	 * --aux/--no-aux, --lr, ...) come from lib/arch/childcfg.c, with its ranges */
 	static const struct option tool_opts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "out", required_argument, NULL, 'o' },

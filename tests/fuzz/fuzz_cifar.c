@@ -1,5 +1,5 @@
 /*
- * fuzz_cifar.c - the CIFAR batch reader (lib/cifar.c). The first input byte
+ * fuzz_cifar.c - the CIFAR batch reader (lib/io/cifar.c). The first input byte
  * picks the layout (bit 0: CIFAR-10 or CIFAR-100 records, bit 1: coarse or
  * fine label); the rest is the batch file. Each batch is appended twice to
  * the same split, as import-data appends data_batch_1..5.

@@ -1,5 +1,5 @@
 /*
- * fuzz_darts.c - the DARTS genotype notation parser (lib/genotext.c). A
+ * fuzz_darts.c - the DARTS genotype notation parser (lib/arch/genotext.c). A
  * parsed genotype is valid, and when it formats in DARTS notation again the
  * text parses back to the same genotype.
  */

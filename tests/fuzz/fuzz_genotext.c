@@ -1,5 +1,5 @@
 /*
- * fuzz_genotext.c - the compact genotype text parser (lib/genotext.c). A
+ * fuzz_genotext.c - the compact genotype text parser (lib/arch/genotext.c). A
  * parsed genotype must format, and the formatted text must parse back to
  * the same genotype (the round trip every tool relies on).
  */

@@ -1,5 +1,5 @@
 /*
- * fuzz_h5dataset.c - dataset_load (lib/dataset.c) on a nasnet-c/dataset
+ * fuzz_h5dataset.c - dataset_load (lib/io/dataset.c) on a nasnet-c/dataset
  * file, all three splits.
  */
 #include "dataset.h"

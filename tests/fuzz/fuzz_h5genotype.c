@@ -1,5 +1,5 @@
 /*
- * fuzz_h5genotype.c - genofile_read (lib/genofile.c, lib/childcfg.c) on a
+ * fuzz_h5genotype.c - genofile_read (lib/io/genofile.c, lib/arch/childcfg.c) on a
  * nasnet-c/genotype file; a file that reads must also validate.
  */
 #include "genofile.h"

@@ -1,5 +1,5 @@
 /*
- * fuzz_h5network.c - the network file reader (lib/netfile.c): the genotype
+ * fuzz_h5network.c - the network file reader (lib/io/netfile.c): the genotype
  * and child configuration, then, when the network they describe is small
  * (at most 200,000 parameters, so inputs stay fast), every weight; and the
  * normalisation and class names predict and export-onnx read.

@@ -1,5 +1,5 @@
 /*
- * fuzz_h5policy.c - policy_read (lib/policyfile.c) on a nasnet-c/policy file.
+ * fuzz_h5policy.c - policy_read (lib/search/policyfile.c) on a nasnet-c/policy file.
  */
 #include "policy.h"
 

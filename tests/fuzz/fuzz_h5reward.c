@@ -1,5 +1,5 @@
 /*
- * fuzz_h5reward.c - reward_read (lib/reward.c) on a nasnet-c/reward file,
+ * fuzz_h5reward.c - reward_read (lib/io/reward.c) on a nasnet-c/reward file,
  * then the genotype path it names, resolved against the file's folder.
  */
 #include "reward.h"

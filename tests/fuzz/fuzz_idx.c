@@ -1,5 +1,5 @@
 /*
- * fuzz_idx.c - the IDX reader (lib/idx.c): the input is an IDX file, plain
+ * fuzz_idx.c - the IDX reader (lib/io/idx.c): the input is an IDX file, plain
  * or gzipped, read both as images and as labels.
  */
 #include "dataset.h"

@@ -1,5 +1,5 @@
 /*
- * fuzz_png.c - the PNG decoder wrapper png_read_u8 (lib/pngdir.c): the input
+ * fuzz_png.c - the PNG decoder wrapper png_read_u8 (lib/io/pngdir.c): the input
  * is a PNG file; a decoded image must have c 1 or 3 and a positive size.
  */
 #include "dataset.h"

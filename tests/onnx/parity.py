@@ -3,7 +3,7 @@
 
 1. Debian's onnx checker (full_check: shapes inferred through the graph)
    accepts MODEL.onnx; its input, output, opset and metadata are as
-   documented (lib/onnx.h).
+   documented (lib/io/onnx.h).
 2. OpenCV's DNN module runs it on RAW.f32 (predict --raw: float32 images
    N x C x H x W, 0..255) and its logits match LOGITS.tsv (predict --logits)
    within 1e-4 of the largest |logit|; so do onnxruntime's (ORT_LOGITS.f32,

@@ -1,5 +1,5 @@
 /*
- * test_blas.c - OpenBLAS core selection (lib/blas.c): the sgemm check
+ * test_blas.c - OpenBLAS core selection (lib/core/blas.c): the sgemm check
  * passes on this machine's core, blas_select() keeps a core the user chose
  * through OPENBLAS_CORETYPE (no re-exec) and records the check, and the
  * provenance string names the running core.

@@ -1,5 +1,5 @@
 /*
- * test_net_plan.c - the activation memory plan of lib/net.c: tensors share
+ * test_net_plan.c - the activation memory plan of lib/net/net.c: tensors share
  * memory only when their lifetimes do not overlap. Checks that the planned
  * arenas are much smaller than one slot per tensor, that no two tensors live
  * at the same time overlap, that two identical training steps (with the aux

@@ -1,5 +1,5 @@
 /*
- * test_net_split.c - the data-parallel training step of lib/net.c: with T > 1
+ * test_net_split.c - the data-parallel training step of lib/net/net.c: with T > 1
  * threads the batch is split into T slices, each taken through the whole
  * tape by one thread, meeting only at batch norm and at the gradient sum.
  *

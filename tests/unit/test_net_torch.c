@@ -13,7 +13,7 @@
  * mode and the backward pass, and compares with PyTorch's float64 results:
  * the output (logits and loss for the network), the input gradients, every
  * parameter gradient and the updated BN running statistics. For the network
- * it also applies one SGD step the way lib/train.c's sgd_step does and
+ * it also applies one SGD step the way lib/train/train.c's sgd_step does and
  * compares a subset of the new weights with torch.optim.SGD's.
  * Elements pass when |got - want| <= ATOL + RTOL*|want|; a failure names the
  * worst element (for parameters: which parameter).
@@ -327,7 +327,7 @@ static void case_cell(struct fx *x)
 }
 
 /*
- * One SGD step over all parameters, exactly as lib/train.c's sgd_step (static
+ * One SGD step over all parameters, exactly as lib/train/train.c's sgd_step (static
  * there): scale the raw gradients to global norm `clip`, then add
  * weight_decay * w for PARAM_WEIGHT views, then (Nesterov) momentum from a
  * zero buffer. Keep the two in step.

@@ -1,5 +1,5 @@
 /*
- * test_onnx.c - the structure of exported ONNX models (lib/onnx.c), read back
+ * test_onnx.c - the structure of exported ONNX models (lib/io/onnx.c), read back
  * with the same protobuf-c code: opset and IR version, the `image` and
  * `logits` signature, a graph whose every input is defined before use, only
  * the documented ops, no aux head, the weights stored unchanged, the

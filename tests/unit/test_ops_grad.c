@@ -1,6 +1,6 @@
 /*
  * test_ops_grad.c - finite-difference gradient checks for every primitive of
- * lib/ops.h, for every input and parameter.
+ * lib/ops/ops.h, for every input and parameter.
  *
  * Each case has a forward (float) and a backward. The scalar checked is
  * L = sum(out * dout) with fixed random dout, accumulated in double. For

@@ -1,5 +1,5 @@
 /*
- * test_ops_ref.c - every fast kernel of lib/ops.h against its naive *_ref
+ * test_ops_ref.c - every fast kernel of lib/ops/ops.h against its naive *_ref
  * oracle on seeded random shapes, forward and backward: convolution (all
  * kernel shapes of the search space, strides 1/2 per axis, dilation 1/2,
  * SAME and VALID), depthwise, average and max pooling, factorized

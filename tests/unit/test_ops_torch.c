@@ -1,5 +1,5 @@
 /*
- * test_ops_torch.c - PyTorch parity of every primitive of lib/ops.h.
+ * test_ops_torch.c - PyTorch parity of every primitive of lib/ops/ops.h.
  *
  * Reads tests/fixtures/ops.h5 (written by tests/gen_fixtures_ops.py; the
  * path can be given as argv[1]) with the plain HDF5 C API. Every group is a

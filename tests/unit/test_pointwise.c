@@ -1,5 +1,5 @@
 /*
- * test_pointwise.c - the direct 1x1 kernel (lib/pointwise.c) against a naive
+ * test_pointwise.c - the direct 1x1 kernel (lib/ops/pointwise.c) against a naive
  * double product, for both A layouts (w and w^T), overwrite and accumulate,
  * over sweeps of M, Kd and P that hit every row and column remainder; its
  * row-table form (pw_gemm_rows) and the dot-product kernel (pw_dot) of the

@@ -16,9 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "genofile.h"
 #include "util.h"
 
 #define WORD_MAX 32
@@ -705,85 +703,4 @@ int genotype_parse_any(struct genotype *g, const char *text, const char *what)
 	if (strstr(text, "Genotype"))
 		return genotype_parse_darts(g, text, what);
 	return genotype_parse(g, text, what);
-}
-
-/* ---- name, file or text ---- */
-
-#define TEXT_FILE_MAX (64 * 1024)
-
-static int resolve_file(struct genotype *g, const char *path)
-{
-	static const unsigned char h5sig[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
-	unsigned char head[8] = { 0 };
-	char *text;
-	size_t n;
-	FILE *fp = fopen(path, "rb");
-	int rc;
-
-	if (!fp)
-		return error("%s: cannot open:", path);
-	n = fread(head, 1, sizeof(head), fp);
-	if (n == sizeof(head) && !memcmp(head, h5sig, sizeof(h5sig))) {
-		struct genofile *gf = xmalloc(sizeof(*gf));
-
-		fclose(fp);
-		rc = genofile_read(path, gf);
-		if (!rc && !gf->has_cells)
-			rc = error("%s: space '%s' holds a cell string, not a Normal/Reduction cell pair",
-				   path, gf->space);
-		if (!rc)
-			*g = gf->geno;
-		free(gf);
-		return rc;
-	}
-	text = xmalloc(TEXT_FILE_MAX + 1);
-	memcpy(text, head, n);
-	n += fread(text + n, 1, TEXT_FILE_MAX + 1 - n, fp);
-	if (ferror(fp)) {
-		free(text);
-		fclose(fp);
-		return error("%s: read error:", path);
-	}
-	fclose(fp);
-	if (n > TEXT_FILE_MAX)
-		rc = error("%s: larger than %d bytes, not a genotype text file", path, TEXT_FILE_MAX);
-	else if (memchr(text, '\0', n))
-		rc = error("%s: binary file, neither genotype text nor a nasnet-c genotype file",
-			   path);
-	else {
-		text[n] = '\0';
-		rc = genotype_parse_any(g, text, path);
-	}
-	free(text);
-	return rc;
-}
-
-int genotype_resolve(struct genotype *g, const char *arg)
-{
-	const char *const *names = genotype_builtin_names();
-	char list[256] = "", what[64];
-	struct stat st;
-	size_t used = 0;
-
-	if (!arg || !*arg)
-		return error("empty genotype argument");
-	if (genotype_builtin(g, arg) == 0)
-		return 0;
-	if (stat(arg, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return error("%s: is a directory, not a genotype", arg);
-		/* a FIFO or a device would block or never end (D12) */
-		if (!S_ISREG(st.st_mode))
-			return error("%s: is not a regular file, not a genotype", arg);
-		return resolve_file(g, arg);
-	}
-	if (strchr(arg, ':') || strchr(arg, '@') || strstr(arg, "Genotype")) {
-		snprintf(what, sizeof(what), "genotype '%.40s%s'", arg, strlen(arg) > 40 ? "..." : "");
-		return genotype_parse_any(g, arg, what);
-	}
-	for (int i = 0; names[i]; i++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
-					 names[i]);
-	return error("%s: no such file, and not a built-in genotype (%s) nor genotype text", arg,
-		     list);
 }

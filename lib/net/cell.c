@@ -1,6 +1,6 @@
 /*
  * cell.c - the 13 ops, the cell plumbing and the macro layout, compiled to
- * tape steps (lib/net.c runs them). TF semantics, nasnet-facts.md 1.2-1.3, 3:
+ * tape steps (lib/net/net.c runs them). TF semantics, nasnet-facts.md 1.2-1.3, 3:
  *
  *  - op on input x (C_in channels) to F channels with stride s:
  *      identity       x if s == 1 and C_in == F, else ReLU-1x1(s)-BN; never drop path

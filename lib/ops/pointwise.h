@@ -1,6 +1,6 @@
 /*
  * pointwise.h - direct kernel for the "P-vector" products of 1x1 stride-1
- * convolutions (lib/pointwise.c), used by lib/conv.c instead of cblas_sgemm.
+ * convolutions (lib/ops/pointwise.c), used by lib/ops/conv.c instead of cblas_sgemm.
  */
 #ifndef NASNET_POINTWISE_H
 #define NASNET_POINTWISE_H

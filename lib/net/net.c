@@ -8,7 +8,7 @@
  * gradients, so a tensor read by several steps collects all its
  * contributions before its producer's backward runs. Aux-head steps (built
  * last) are skipped unless the aux loss is on. What the graph looks like is
- * lib/cell.c's business; this file knows only steps.
+ * lib/net/cell.c's business; this file knows only steps.
  *
  * Threads: training with T > 1 threads splits the batch into T slices, one
  * per thread, through the whole tape ("the data-parallel step" below);

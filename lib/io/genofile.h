@@ -63,4 +63,11 @@ int genofile_read(const char *path, struct genofile *g);
  * (NULL when n is 0), every row checked against the file's space. */
 int genofile_read_refused(const char *path, int32_t **out, int *n);
 
+/*
+ * A built-in name, else an existing file (a nasnet-c/genotype HDF5 file or a
+ * text file in either notation), else genotype text -> genotype. What every
+ * tool taking a genotype argument calls; the text parsers are genotype.h's.
+ */
+int genotype_resolve(struct genotype *g, const char *arg);
+
 #endif

@@ -109,7 +109,7 @@ out:
 	return rc;
 }
 
-/* a BN running variance: /buffers/<prefix>/var (lib/cell.c names them) */
+/* a BN running variance: /buffers/<prefix>/var (lib/net/cell.c names them) */
 static int is_variance(const char *group, const char *name)
 {
 	size_t len = strlen(name);

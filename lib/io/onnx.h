@@ -2,7 +2,7 @@
  * onnx.h - export a network to a standard ONNX model (opset 13) for
  * inference in other runtimes (OpenCV DNN, onnxruntime, ...).
  *
- * The graph is a walk of the network's tape (lib/net.h), one ONNX node or
+ * The graph is a walk of the network's tape (lib/net/net.h), one ONNX node or
  * a few per step, so it is the network net_infer runs, step for step:
  *
  *   input  `image`  float32 (N, C, H, W), raw pixels 0..255 after resizing

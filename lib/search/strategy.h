@@ -3,13 +3,13 @@
  * git's commands[]: a name, what the strategy needs (a policy it samples
  * from and learns in, the history of evaluated children), how it proposes a
  * child and how it learns from a round. sample-arch, update-policy,
- * nb201-search (lib/nb201search.c) and, through `sample-arch
+ * nb201-search (lib/search/nb201search.c) and, through `sample-arch
  * --list-strategies`, the round scripts and the benchmark all read it.
  *
  * Adding a strategy: a row in strategy.c and its propose (and update, if it
  * learns) functions; nothing else dispatches on strategy names.
  *
- * Calling sequence (one round; see tools/sample-arch.c, lib/nb201search.c):
+ * Calling sequence (one round; see tools/sample-arch.c, lib/search/nb201search.c):
  *   const struct strategy *s = strategy_get("evolution");
  *   struct strategy_state st = { .space = &sp, .evo = &ec, .hist = h, .nhist = n };
  *   s->propose(&st, &rng, actions, logp);           // per child

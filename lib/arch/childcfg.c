@@ -51,7 +51,7 @@ struct field {
 #define M(f) offsetof(struct child_config, macro.f)
 #define T(f) offsetof(struct child_config, train.f)
 
-/* the builder's limits (lib/net.c) are these: filters, input size and
+/* the builder's limits (lib/net/net.c) are these: filters, input size and
  * classes are capped where the network's tensors stay addressable */
 static const struct field fields[] = {
 	{ "cells", K_INT, M(cells), 1, 64, R_NET, FLAG("cells"), "CHILD_N", "1" },

@@ -143,10 +143,7 @@ int genotype_parse_darts(struct genotype *g, const char *text, const char *what)
 /* Either notation (DARTS when it contains "Genotype("); '#' starts a comment line. */
 int genotype_parse_any(struct genotype *g, const char *text, const char *what);
 
-/*
- * A built-in name, else an existing file (a nasnet-c/genotype HDF5 file or a
- * text file in either notation), else genotype text -> genotype.
- */
-int genotype_resolve(struct genotype *g, const char *arg);
+/* genotype_resolve (a name, a file or text -> genotype) is in genofile.h:
+ * it reads genotype files, and this layer knows no HDF5. */
 
 #endif

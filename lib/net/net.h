@@ -3,7 +3,7 @@
  * compiled into a flat tape of steps over plain NCHW float buffers.
  *
  * Building: net_create() turns a genotype and a macro configuration into a
- * tape (lib/cell.c holds the 13 ops and the cell plumbing, TF semantics of
+ * tape (lib/net/cell.c holds the 13 ops and the cell plumbing, TF semantics of
  * nasnet-facts.md 1.2-1.3 and 3). Each step names its input tensors, its
  * output tensor, its parameters and its geometry. Counting (params,
  * mult_adds, the per-module table) needs only the tape, so a network built
@@ -180,7 +180,7 @@ struct net {
 	float loss_main, loss_aux;
 	int need_input_grad;        /* backward also fills the image gradient (tests) */
 
-	/* construction state (lib/cell.c) */
+	/* construction state (lib/net/cell.c) */
 	int cur_module, cur_aux;
 	int *relu_of;               /* tensor -> its shared ReLU tensor (-1 none) */
 };
@@ -262,7 +262,7 @@ float net_drop_path_keep(const struct net *n, int depth, float keep_final, float
 int net_param_find(const struct net *n, const char *name);
 int net_buffer_find(const struct net *n, const char *name);
 
-/* ---- graph construction (lib/cell.c builds the tape through these) ---- */
+/* ---- graph construction (lib/net/cell.c builds the tape through these) ---- */
 int net_add_tensor(struct net *n, int C, int H, int W);
 int net_add_param(struct net *n, const char *name, int kind, int rank, const int *dims);
 int net_add_buffer(struct net *n, const char *name, int kind, int C);
