@@ -42,8 +42,11 @@ TRANSFER_SEED ?= 1
 EXP_ROUNDS := $(if $(filter command line,$(origin ROUNDS)),$(ROUNDS),200)
 EXP_CHILDREN := $(if $(filter command line environment,$(origin CHILDREN)),$(CHILDREN),9)
 
-export EXP STRATEGIES SCHEDULES SEEDS EXP_JOBS RANDOM_CELLS TRANSFER_N TRANSFER_F \
+# passed to experiment.sh only, not exported: an exported TRANSFER_N would reach
+# every other recipe (make test's searches) as if the user had set it
+EXP_VARS := EXP STRATEGIES SCHEDULES SEEDS EXP_JOBS RANDOM_CELLS TRANSFER_N TRANSFER_F \
 	TRANSFER_EPOCHS TRANSFER_STEPS TRANSFER_IMAGES TRANSFER_SEED TRANSFER_FLAGS EXP_ROUNDS
+EXP_ENV = $(foreach v,$(EXP_VARS),$(v)='$($(v))') CHILDREN='$(EXP_CHILDREN)'
 
 .PHONY: experiment experiment-report help-experiment deps-experiment
 help-experiment:
@@ -54,8 +57,8 @@ deps-experiment:
 	@bash pipelines/deps.sh gnuplot-nox
 
 experiment: all deps-experiment $(if $(filter data/fashion-mnist.h5,$(DATA)),data/fashion-mnist.h5)
-	@CHILDREN='$(EXP_CHILDREN)' bash pipelines/experiment.sh run
+	@$(EXP_ENV) bash pipelines/experiment.sh run
 
 # rewrite EXP/report.md from what is there (also while the experiment runs)
 experiment-report: all deps-experiment
-	@CHILDREN='$(EXP_CHILDREN)' bash pipelines/experiment.sh report
+	@$(EXP_ENV) bash pipelines/experiment.sh report
