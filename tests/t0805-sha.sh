@@ -96,6 +96,10 @@ t "fidelity: one line per budget (plain, rung 0, rung 1)" \
 	'[ "$(grep -c "^fidelity: budget [0-9.]* cells 4 kendall " "$tmp/fid.out")" = 3 ]'
 t "fidelity.tsv: 4 cells, hi and 2 seeds per budget" \
 	'[ "$(wc -l <"$tmp/fid/fidelity.tsv")" = 5 ] && head -1 "$tmp/fid/fidelity.tsv" | grep -q "plain:3:s2.*r0:1:s1.*r1:3:s2"'
+# one cosine over the top budget: the top rung ends where a plain child ends
+t "every cell's top rung ends with the plain child's weights (same seed)" \
+	'for w in "$tmp"/fid/plain-s1/arch_*.weights.h5; do b=$(basename "${w%.weights.h5}")
+		h5diff_data "$w" "$tmp/fid/sha-s1/$b.r1.weights.h5" || exit 1; done'
 cp "$tmp/fid/fidelity.tsv" "$tmp/fid1.tsv"
 make --no-print-directory -s fidelity RUN="$tmp/fid" DATA="$tmp/d.h5" FID_CELLS=4 FID_SEEDS=2 \
 	CHILD_F=4 CHILD_TRAIN_IMAGES=96 CHILD_BATCH=16 CHILD_EPOCHS=3 ETA=3 RUNGS=2 HI_N=1 HI_F=4 \

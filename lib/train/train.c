@@ -107,26 +107,19 @@ int64_t rung_end_step(const struct train_config *t, int64_t total, int rung)
 	return end < 1 ? 1 : end;
 }
 
-/* One cosine per rung segment [end(k-1), end(k)): every rung's result is an
- * annealed network (a fair reward), and the learning rate at step s depends
- * only on s and the rung plan, so continuing a child from its previous
- * rung's state replays exactly the steps of a child trained straight. */
+/* One cosine over the top rung's T steps, whatever the rung plan: the rate at
+ * step s depends only on s and T, so continuing a child from its previous
+ * rung's state replays exactly the steps of a child trained straight, and a
+ * child that reaches the top rung ends with the bytes of a plain child of the
+ * same budget. (A restart per rung was measured first: at the default budget
+ * its top-rung rewards ranked cells with Kendall tau 0.05 against 0.61 for
+ * one cosine; README, "Successive halving".) Lower rungs are scored before
+ * the rate has annealed: they are ranked against each other only. */
 double lr_at(const struct train_config *t, int64_t s, int64_t total)
 {
-	int64_t begin = 0, end = total;
-
 	if (t->schedule == LR_CONSTANT || total <= 0)
 		return t->lr;
-	for (int k = 0; k < t->rungs; k++) {
-		end = rung_end_step(t, total, k);
-		if (s < end)
-			break;
-		begin = end;
-	}
-	if (end <= begin)
-		return t->lr_min;
-	return t->lr_min + 0.5 * (t->lr - t->lr_min) *
-			   (1.0 + cos(M_PI * (double)(s - begin) / (double)(end - begin)));
+	return t->lr_min + 0.5 * (t->lr - t->lr_min) * (1.0 + cos(M_PI * (double)s / (double)total));
 }
 
 void rung_path(char *out, size_t n, const char *arch_path, const struct train_config *t,

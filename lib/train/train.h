@@ -99,7 +99,7 @@ int64_t train_total_steps(const struct train_config *t, int nimg, int *batch,
 			  int64_t *steps_per_epoch);
 
 /* Cosine (or constant) learning rate at step s of total; with a rung plan
- * (t->rungs > 1), one cosine per rung segment. */
+ * (t->rungs > 1) too, one cosine over the top rung's total. */
 double lr_at(const struct train_config *t, int64_t s, int64_t total);
 
 /*
