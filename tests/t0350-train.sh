@@ -28,7 +28,7 @@ run() { bin/train-child --quiet --data "$tmp/two.h5" --batch 16 --steps 40 --che
 run "$tmp/b.h5"
 # exec: $! must be train-child itself, not a subshell that would leave it running
 (exec bin/train-child --quiet --data "$tmp/two.h5" --batch 16 --steps 40 --checkpoint-steps 3 "$tmp/c.h5") & pid=$!
-for i in $(seq 100); do [ -e "$tmp/c.ckpt.h5" ] && break; sleep 0.1; done
+for i in $(seq 1200); do [ -e "$tmp/c.ckpt.h5" ] && break; sleep 0.1; done
 sleep 0.7; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 sleep 1
 t "killed run left a checkpoint and no weights, and is gone" \

@@ -65,10 +65,13 @@ search JOBS=2 CHILD_F=8 >/dev/null 2>"$tmp/err"; rc=$?
 t "changed settings refused, naming CHILD_F" '[ $rc != 0 ] && grep -q "CHILD_F" "$tmp/err"'
 
 # a run in use is locked
-flock "$run/.lock" sleep 4 & holder=$!
-sleep 0.5
+# (the holder keeps the lock until the test says so: no timing to lose under load)
+flock "$run/.lock" bash -c 'touch "$1"; while [ ! -e "$2" ]; do sleep 0.1; done' _ "$tmp/locked" "$tmp/unlock" &
+holder=$!
+for i in $(seq 1200); do [ -e "$tmp/locked" ] && break; sleep 0.1; done
 search JOBS=2 ROUNDS=4 >/dev/null 2>"$tmp/err"; rc=$?
 t "a second search on a run in use is refused" '[ $rc != 0 ] && grep -q "in use" "$tmp/err"'
+touch "$tmp/unlock"
 wait $holder
 t "and nothing was started while locked" '[ ! -e "$run/round-003" ]'
 

@@ -84,7 +84,14 @@ salloc --quiet -n2 bash -c 'echo "$SLURM_JOB_ID" >"$1/jobid"; shift; exec "$@"' 
 	make --no-print-directory -s search "${args[@]}" LAUNCH='srun -n1 --exclusive' >"$tmp/out" 2>"$tmp/err" &
 alloc=$!
 # a child is training (its handlers are in place a moment after it starts)
-for i in $(seq 600); do pgrep -f "train-child .*$tmp/run/round-000/arch_" >/dev/null && break; sleep 0.1; done
+child=
+for i in $(seq 1200); do
+	child=$(pgrep -f "^[^ ]*train-child .*$tmp/run/round-000/arch_" | head -n 1)
+	[ -n "$child" ] && break
+	sleep 0.1
+done
+[ -n "$child" ] && handler_ready "$child"
+# and Slurm has registered its step (scancel signals the steps it knows)
 sleep 1
 scancel --signal=USR1 "$(cat "$tmp/jobid")"
 wait $alloc; rc=$?

@@ -358,7 +358,8 @@ int main(void)
 	test_cifar(&g);
 	test_large(&g);
 	test_sep7();
-	ok(now_seconds() - t0 < 2, "counting is instant (%.3f s)", now_seconds() - t0);
+	/* a diagnostic, not a test: timings belong in make bench, not in make test */
+	printf("# counting took %.3f s\n", now_seconds() - t0);
 	test_others(&g);
 	test_netfile();
 	return tap_exit();
