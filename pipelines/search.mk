@@ -59,7 +59,10 @@ SSH_WORKDIR ?=
 # are the table in lib/arch/childcfg.c. search.sh checks them all.
 SEARCH_SETTINGS := $(shell sed -n 's/^\([A-Z][A-Z0-9_]*\) .*/\1/p' pipelines/settings.list)
 
-export RUN $(SEARCH_SETTINGS) SSHLOGINFILE SSH_TRANSFER SSH_WORKDIR LAUNCH \
+# TRANSFER_N/TRANSFER_F reach search.sh as SEARCH_TRANSFER_N/F: exported under
+# their own names they would carry experiment.mk's defaults into every recipe
+# (make test's searches among them) as if a user had set them
+export RUN $(filter-out TRANSFER_N TRANSFER_F,$(SEARCH_SETTINGS)) SSHLOGINFILE SSH_TRANSFER SSH_WORKDIR LAUNCH \
 	SEARCH_TRANSFER_N SEARCH_TRANSFER_F
 
 .PHONY: search status report
