@@ -3,7 +3,12 @@
 #   make            build lib (build/libnasnet.a) and every tool (bin/)
 #   make test       build and run every test, also under ASan+UBSan, and each fuzz
 #                   harness briefly; ends with "N passed, N failed"
-#   make search     the main job (see pipelines/search.mk and README.md)
+#   make search     the main job (see pipelines/search.mk and README.md);
+#                   SCHEDULE=sha ETA=3 RUNGS=3 for successive halving inside each round
+#   make fidelity   how far the cheap reward ranks cells like an expensive one: FID_CELLS
+#                   random cells at the CHILD_* budget, each rung and HI_N/HI_F/HI_EPOCHS/
+#                   HI_TRAIN_IMAGES (RUN/fidelity.txt; pipelines/fidelity.mk)
+#   make install    tools, man pages, schemas, genotypes under PREFIX (DESTDIR); make uninstall
 #   make experiment searches of each STRATEGIES x SCHEDULES x SEEDS stopped at BUDGET
 #                   training images, top-k curves, best cells transferred against NASNet-A
 #                   and RANDOM_CELLS random cells (EXP/report.md; variables: make help-experiment)
