@@ -15,7 +15,9 @@
 # in fork mode, going on past crashes, and a crash whose first frame outside
 # the sanitizer runtime is inside libhdf5 is filed under
 # build/fuzz/[ci/]upstream/<name>/ (not ours to fix; it does not fail the
-# target). Needs clang, libclang-rt-14-dev (libFuzzer) and libomp-14-dev.
+# target); a saved input that runs clean when replayed alone (fork mode can
+# save an empty input, and a job's leak report sums all its inputs) under
+# build/fuzz/[ci/]unreproduced/<name>/, kept for a look. Needs clang, libclang-rt-14-dev (libFuzzer) and libomp-14-dev.
 #
 # The same harnesses, linked with gcc and tests/fuzz/driver.c instead of
 # libFuzzer (build/fuzz/regress/fuzz_<name>), replay the seeds and the saved
