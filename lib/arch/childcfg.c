@@ -108,6 +108,15 @@ static int is_newer_field(const char *name)
 static const char *const stem_names[] = { [STEM_CIFAR] = "cifar", [STEM_IMAGENET] = "imagenet" };
 static const char *const schedule_names[] = { [LR_COSINE] = "cosine", [LR_CONSTANT] = "constant" };
 
+/* index of name in names[0..n), or -1 */
+static int name_index(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	return -1;
+}
+
 const char *stem_name(int stem)
 {
 	return stem == STEM_CIFAR || stem == STEM_IMAGENET ? stem_names[stem] : "?";
@@ -115,10 +124,7 @@ const char *stem_name(int stem)
 
 int stem_lookup(const char *name)
 {
-	for (int i = 0; i < 2; i++)
-		if (!strcmp(name, stem_names[i]))
-			return i;
-	return -1;
+	return name_index(stem_names, 2, name);
 }
 
 const char *lr_schedule_name(int s)
@@ -128,10 +134,7 @@ const char *lr_schedule_name(int s)
 
 int lr_schedule_lookup(const char *name)
 {
-	for (int i = 0; i < 2; i++)
-		if (!strcmp(name, schedule_names[i]))
-			return i;
-	return -1;
+	return name_index(schedule_names, 2, name);
 }
 
 void child_config_default(struct child_config *c)

@@ -893,32 +893,30 @@ static hid_t attr_open(struct h5f *f, const char *obj, const char *name, H5T_cla
 	return a;
 }
 
-int h5_attr_read_int(struct h5f *f, const char *obj, const char *name, int64_t *v)
+/* one scalar attribute of class cls, read as memory type mem into v */
+static int attr_read_scalar(struct h5f *f, const char *obj, const char *name, H5T_class_t cls,
+			    hid_t mem, void *v)
 {
-	hid_t a = attr_open(f, obj, name, H5T_INTEGER, -1);
+	hid_t a = attr_open(f, obj, name, cls, -1);
 	herr_t rc;
 
 	if (a < 0)
 		return -1;
-	rc = H5Aread(a, H5T_NATIVE_INT64, v);
+	rc = H5Aread(a, mem, v);
 	if (rc < 0)
 		h5err(f, "cannot read attribute '%s'", name);
 	H5Aclose(a);
 	return rc < 0 ? -1 : 0;
 }
 
+int h5_attr_read_int(struct h5f *f, const char *obj, const char *name, int64_t *v)
+{
+	return attr_read_scalar(f, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, v);
+}
+
 int h5_attr_read_double(struct h5f *f, const char *obj, const char *name, double *v)
 {
-	hid_t a = attr_open(f, obj, name, H5T_FLOAT, -1);
-	herr_t rc;
-
-	if (a < 0)
-		return -1;
-	rc = H5Aread(a, H5T_NATIVE_DOUBLE, v);
-	if (rc < 0)
-		h5err(f, "cannot read attribute '%s'", name);
-	H5Aclose(a);
-	return rc < 0 ? -1 : 0;
+	return attr_read_scalar(f, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, v);
 }
 
 int h5_attr_read_doubles(struct h5f *f, const char *obj, const char *name, int n, double *v)
