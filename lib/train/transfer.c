@@ -29,18 +29,24 @@ struct ranked {
 	int64_t params;
 };
 
-/* best reward first, then (round, index), then path: a total order */
+/* the tie-break of both orders: (round, index), then path */
+static int ranked_tiebreak(const struct ranked *x, const struct ranked *y)
+{
+	if (x->round != y->round)
+		return x->round < y->round ? -1 : 1;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+/* best reward first, then the tie-break: a total order */
 static int ranked_cmp(const void *a, const void *b)
 {
 	const struct ranked *x = a, *y = b;
 
 	if (x->reward != y->reward)
 		return x->reward > y->reward ? -1 : 1;
-	if (x->round != y->round)
-		return x->round < y->round ? -1 : 1;
-	if (x->index != y->index)
-		return x->index < y->index ? -1 : 1;
-	return strcmp(x->path, y->path);
+	return ranked_tiebreak(x, y);
 }
 
 static void base_name(char *out, size_t n, const char *path)
@@ -179,11 +185,7 @@ static int front_cmp(const void *a, const void *b)
 		return x->accuracy > y->accuracy ? -1 : 1;
 	if (x->params != y->params)
 		return x->params < y->params ? -1 : 1;
-	if (x->round != y->round)
-		return x->round < y->round ? -1 : 1;
-	if (x->index != y->index)
-		return x->index < y->index ? -1 : 1;
-	return strcmp(x->path, y->path);
+	return ranked_tiebreak(x, y);
 }
 
 int transfer_run_pareto(const char *run, int k, struct transfer_pick **picks, int *n)
