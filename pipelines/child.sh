@@ -12,7 +12,9 @@
 # recorded, the message goes to stderr and the log, and the job fails, so the
 # round stops and the same `make search` retries the child once the cause is
 # gone. Exit 75 (stopped by a signal after a checkpoint) is passed up, so the
-# next `make search` resumes the child from its checkpoint.
+# next `make search` resumes the child from its checkpoint; so is a
+# train-child ended by a stop signal (HUP, INT, USR1, TERM) before it could
+# checkpoint: a stop is never a failed cell.
 set -u -o pipefail
 arch=$1
 shift
@@ -73,6 +75,12 @@ case $rc in
 	[ $rc = 0 ] || [ -e "$reward" ] || machine_failure score ;;
 75) exit 75 ;;
 1 | 2) machine_failure train-child ;;
+129 | 130 | 138 | 143)
+	# SIGHUP, SIGINT, SIGUSR1 or SIGTERM before train-child's handler was in
+	# place (GNU parallel's --halt stopping the other jobs of a round, a
+	# scancel): a stop, not a property of the cell; resumed by the next search
+	echo "child.sh: $arch: train-child stopped by signal $((rc - 128)) before a checkpoint; not recorded" >>"$log"
+	exit 75 ;;
 *)
 	if [ $rc -gt 128 ]; then why="train-child killed by signal $((rc - 128))"; else why="train-child exited with status $rc"; fi
 	echo "child.sh: $arch: $why; see $log" >>"$log"

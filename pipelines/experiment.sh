@@ -137,6 +137,8 @@ transfer_one() {
 	0 | 4) [ -f "$out/results.csv" ] && return 0
 		why="transfer wrote no results.csv" ;;
 	75) return 75 ;;
+	# a stop signal before transfer's handler was in place: a stop, not a failure
+	129 | 130 | 138 | 143) return 75 ;;
 	*) if [ "$rc" -gt 128 ]; then why="transfer killed by signal $((rc - 128))"; else why="transfer exited with status $rc"; fi
 		why="$why: $(grep -v '^$' "$out.log" | tail -n 1 | tr '\t' ' ')" ;;
 	esac
