@@ -168,6 +168,10 @@ def calibrate(net, x, netfile, out):
     with h5py.File(tmp, 'r+') as f:
         for name, t in net.buffers.items():
             f['buffers/' + name][...] = t.numpy()
+        # edited outside nasnet-c, the copy no longer matches its checksums
+        # (schemas/integrity.md): without the root one it is read unverified
+        if 'checksum' in f.attrs:
+            del f.attrs['checksum']
     os.replace(tmp, out)
     return 0
 

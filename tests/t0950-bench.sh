@@ -46,17 +46,21 @@ t "bench-net rejects a bad --mode: exit 2, one line naming it" \
 	'[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q sideways "$tmp/err"'
 
 if /usr/bin/python3 -c 'import torch, h5py' 2>/dev/null; then
-	out=$(BENCH_NETS=bench/sampled-child.txt:1:4:16 BENCH_THREADS=1 BENCH_MODES=train BENCH_WARMUP=1 \
+	out=$(BENCH_NETS=bench/sampled-child.txt:1:4:16 BENCH_THREADS=1 BENCH_MODES='train eval' BENCH_WARMUP=1 \
 		BENCH_REPEAT=1 BENCH_ROUNDS=1 BENCH_SEARCH_CHILDREN=0 BENCH_DIR="$tmp/run" bash bench/bench.sh 2>&1)
 	line=$(grep "^bench: sampled-child-n1-f4-b16-train-t1 " <<<"$out")
 	t "bench.sh prints the case line (batch 16) with a ratio and a peak fraction" \
 		'[ -n "$(field ratio "$line")" ] && awk -v f="$(field peak-fraction "$line")" "BEGIN { exit !(f > 0 && f < 1) }" &&
 		 grep -q "^bench: fma-peak [0-9]" <<<"$out"'
+	line=$(grep "^bench: sampled-child-n1-f4-b16-eval-t1 " <<<"$out")
+	t "bench.sh runs the eval case on the calibrated copy (a ratio, no error)" \
+		'[ -n "$(field ratio "$line")" ]' || sed 's/^/# /' <<<"$out"
 	loss=$(grep "sampled-child-n1-f4-b16-train-t1: loss0" <<<"$out")
 	t "PyTorch's first-step loss matches nasnet-c's" \
 		'close "$(field pytorch "$loss")" "$(field nasnet-c "$loss")"'
 else
 	n=$((n + 1)); echo "ok $n # skip bench.sh needs python3-torch (make deps-bench)"
+	n=$((n + 1)); echo "ok $n # skip the eval case needs python3-torch"
 	n=$((n + 1)); echo "ok $n # skip PyTorch parity needs python3-torch"
 fi
 echo "1..$n"
