@@ -281,7 +281,7 @@ update)
 	tables
 	run_tables
 	date -u +%FT%TZ | commit "$dir/done"
-	bash pipelines/status.sh "$RUN" --line >&2
+	bash pipelines/status.sh "$RUN" --line "$r" >&2
 	;;
 children | policy | tables | run_tables) "$step" ;;
 *) echo "round.sh: unknown step '$step'" >&2; exit 2 ;;

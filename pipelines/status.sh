@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# status.sh RUN [--line] - where a search run stands (make status RUN=...).
-# --line prints the one-line summary the search prints after each round.
+# status.sh RUN [--line [R]] - where a search run stands (make status RUN=...).
+# --line prints the one-line summary the search prints after each round (R:
+# the round just finished, which need not be the last done one: a resumed
+# search replays the update step of rounds already done after it).
 set -eu -o pipefail
-run=$1 mode=${2:-}
+run=$1 mode=${2:-} just_done=${3:-}
 [ -f "$run/settings" ] || { echo "status: $run: not a search run (no settings file)" >&2; exit 3; }
 # the ROUNDS of `make status ROUNDS=N`, else that of the run's last make search
 rounds_target=${ROUNDS_GIVEN:-}
@@ -19,6 +21,7 @@ for ((k = 0; ; k++)); do
 	cur=$d
 	[ ! -f "$d/done" ] || done_rounds=$((k + 1))
 done
+[ -z "$just_done" ] || done_rounds=$((10#$just_done + 1))
 best=- mean=- evaluated=0
 # awk prelude: c["name"] is the column of that name in the header (nas-history's)
 cols='NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i } '

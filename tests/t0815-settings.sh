@@ -38,6 +38,15 @@ nb RUN="$tmp/oct8" ROUNDS=08 >"$tmp/out" 2>&1; rc=$?
 t "D15: ROUNDS=08 runs 8 rounds" '[ $rc = 0 ] && [ -e "$tmp/oct8/round-007/done" ]' ||
 	sed 's/^/# /' "$tmp/out"
 
+# the line after each round names that round, also when a resumed search
+# replays the update step of rounds that are already done
+nb RUN="$tmp/rep" ROUNDS=3 >/dev/null 2>&1
+touch "$tmp/rep/settings"
+nb RUN="$tmp/rep" ROUNDS=3 >/dev/null 2>"$tmp/err"
+t "a replayed round's line names that round (1/3, 2/3, 3/3)" \
+	'[ "$(grep -o "round [0-9]*/[0-9]* done" "$tmp/err" | tr "\n" " ")" = "round 1/3 done round 2/3 done round 3/3 done " ]' ||
+	sed 's/^/# /' "$tmp/err"
+
 # D25: compared as numbers and normalised paths
 mkdir -p "$tmp/sub"
 nb RUN="$tmp/cmp" ROUNDS=1 CHILD_LR=0.05 DATA="$tmp/sub/../d.h5" >/dev/null 2>&1
