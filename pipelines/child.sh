@@ -63,6 +63,17 @@ machine_failure() {
 	exit 1
 }
 
+# a tool ended by SIGHUP, SIGINT, SIGUSR1 or SIGTERM before its handler was in
+# place (GNU parallel's --halt stopping the other jobs of a round, Ctrl-C, a
+# scancel) was stopped: not a property of the cell; the next search resumes it
+exit_if_stopped() {
+	case $rc in
+	129 | 130 | 138 | 143)
+		echo "child.sh: $arch: $1 stopped by signal $((rc - 128)); not recorded" >>"$log" 2>/dev/null
+		exit 75 ;;
+	esac
+}
+
 [ -e "$reward" ] && exit 0
 hold_run_lock
 # Slurm (scancel --signal, --signal=USR1@T) signals every process of the step,
@@ -72,19 +83,16 @@ run "$bin/train-child" --quiet --threads "${CHILD_THREADS:-1}" "${rung_flag[@]}"
 case $rc in
 0 | 4)
 	run "$bin/score" --quiet --threads "${CHILD_THREADS:-1}" "${rung_flag[@]}" "$@" "$arch" >/dev/null
+	exit_if_stopped score
 	[ $rc = 0 ] || [ -e "$reward" ] || machine_failure score ;;
 75) exit 75 ;;
 1 | 2) machine_failure train-child ;;
-129 | 130 | 138 | 143)
-	# SIGHUP, SIGINT, SIGUSR1 or SIGTERM before train-child's handler was in
-	# place (GNU parallel's --halt stopping the other jobs of a round, a
-	# scancel): a stop, not a property of the cell; resumed by the next search
-	echo "child.sh: $arch: train-child stopped by signal $((rc - 128)) before a checkpoint; not recorded" >>"$log"
-	exit 75 ;;
+129 | 130 | 138 | 143) exit_if_stopped train-child ;;
 *)
 	if [ $rc -gt 128 ]; then why="train-child killed by signal $((rc - 128))"; else why="train-child exited with status $rc"; fi
 	echo "child.sh: $arch: $why; see $log" >>"$log"
 	run "$bin/score" --quiet "${rung_flag[@]}" --failed "$why (log: $log)" "$@" "$arch" >/dev/null
+	exit_if_stopped "score --failed"
 	[ $rc = 0 ] || [ -e "$reward" ] || machine_failure "score --failed"
 	;;
 esac

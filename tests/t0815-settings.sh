@@ -125,6 +125,15 @@ NASNET_BIN="$tmp/fakebin" search RUN="$tmp/run" CHILD_TRAIN_IMAGES=120 >"$tmp/ou
 t "D19: a child killed by SIGTERM before its handler: the search stopped, nothing recorded" \
 	'grep -q "^make: \*\*\* .*search.*Error 75" "$tmp/err" && [ -z "$(find "$tmp/run" -name "*.reward.h5")" ]' ||
 	{ sed 's/^/# /' "$tmp/err"; find "$tmp/run" -name '*.reward.h5' | sed 's/^/# /'; }
+# and the same for score ended by SIGTERM (trained, not yet scored)
+rm -f "$tmp/fakebin/train-child" "$tmp/fakebin/score"
+ln -s "$PWD/bin/train-child" "$tmp/fakebin/train-child"
+printf '#!/bin/sh\nkill -TERM $$\n' >"$tmp/fakebin/score"
+chmod +x "$tmp/fakebin/score"
+NASNET_BIN="$tmp/fakebin" search RUN="$tmp/run" CHILD_TRAIN_IMAGES=120 >"$tmp/out" 2>"$tmp/err"; rc=$?
+t "D19: a score killed by SIGTERM: the search stopped, nothing recorded" \
+	'grep -q "^make: \*\*\* .*search.*Error 75" "$tmp/err" && [ -z "$(find "$tmp/run" -name "*.reward.h5")" ]' ||
+	{ sed 's/^/# /' "$tmp/err"; find "$tmp/run" -name '*.reward.h5' | sed 's/^/# /'; }
 search RUN="$tmp/run" CHILD_TRAIN_IMAGES=120 >"$tmp/out" 2>&1; rc=$?
 t "D19: and resuming it gives the uninterrupted search's bytes" \
 	'[ $rc = 0 ] && cmp -s "$tmp/run/history.tsv" "$tmp/ref/history.tsv" && cmp -s "$tmp/run/policy.h5" "$tmp/ref/policy.h5"' ||
