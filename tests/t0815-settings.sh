@@ -115,25 +115,27 @@ t "D19: the resumed search is byte-identical to the uninterrupted one" \
 	'[ $rc = 0 ] && cmp -s "$tmp/run/history.tsv" "$tmp/ref/history.tsv" && cmp -s "$tmp/run/policy.h5" "$tmp/ref/policy.h5"' ||
 	{ sed 's/^/# /' "$tmp/out"; diff "$tmp/ref/history.tsv" "$tmp/run/history.tsv" | sed 's/^/# /'; }
 
-# D19: a child ended by SIGTERM before train-child could install its handler
-# (GNU parallel's --halt stopping the round's other jobs, as the CI run of
-# b356364 showed) is a stop, not a failed cell
-rm -rf "$tmp/run" "$tmp/fakebin/train-child"
-printf '#!/bin/sh\nkill -TERM $$\n' >"$tmp/fakebin/train-child"
-chmod +x "$tmp/fakebin/train-child"
-NASNET_BIN="$tmp/fakebin" search RUN="$tmp/run" CHILD_TRAIN_IMAGES=120 >"$tmp/out" 2>"$tmp/err"; rc=$?
-t "D19: a child killed by SIGTERM before its handler: the search stopped, nothing recorded" \
-	'grep -q "^make: \*\*\* .*search.*Error 75" "$tmp/err" && [ -z "$(find "$tmp/run" -name "*.reward.h5")" ]' ||
-	{ sed 's/^/# /' "$tmp/err"; find "$tmp/run" -name '*.reward.h5' | sed 's/^/# /'; }
-# and the same for score ended by SIGTERM (trained, not yet scored)
-rm -f "$tmp/fakebin/train-child" "$tmp/fakebin/score"
-ln -s "$PWD/bin/train-child" "$tmp/fakebin/train-child"
-printf '#!/bin/sh\nkill -TERM $$\n' >"$tmp/fakebin/score"
-chmod +x "$tmp/fakebin/score"
-NASNET_BIN="$tmp/fakebin" search RUN="$tmp/run" CHILD_TRAIN_IMAGES=120 >"$tmp/out" 2>"$tmp/err"; rc=$?
-t "D19: a score killed by SIGTERM: the search stopped, nothing recorded" \
-	'grep -q "^make: \*\*\* .*search.*Error 75" "$tmp/err" && [ -z "$(find "$tmp/run" -name "*.reward.h5")" ]' ||
-	{ sed 's/^/# /' "$tmp/err"; find "$tmp/run" -name '*.reward.h5' | sed 's/^/# /'; }
+# D19: a tool ended by SIGTERM before it could install its handler (GNU
+# parallel's --halt stopping the round's other jobs, as the CI run of b356364
+# showed) is a stop, not a failed cell: train-child, then score (the child
+# trained, not yet scored)
+killed_by_term() { # TOOL: the search with TOOL replaced by one that SIGTERMs itself
+	local tool
+	for tool in train-child score; do
+		rm -f "$tmp/fakebin/$tool"
+		ln -s "$PWD/bin/$tool" "$tmp/fakebin/$tool"
+	done
+	rm -f "$tmp/fakebin/$1"
+	printf '#!/bin/sh\nkill -TERM $$\n' >"$tmp/fakebin/$1"
+	chmod +x "$tmp/fakebin/$1"
+	NASNET_BIN="$tmp/fakebin" search RUN="$tmp/run" CHILD_TRAIN_IMAGES=120 >"$tmp/out" 2>"$tmp/err"
+	t "D19: $1 killed by SIGTERM before its handler: the search stopped, nothing recorded" \
+		'grep -q "^make: \*\*\* .*search.*Error 75" "$tmp/err" && [ -z "$(find "$tmp/run" -name "*.reward.h5")" ]' ||
+		{ sed 's/^/# /' "$tmp/err"; find "$tmp/run" -name '*.reward.h5' | sed 's/^/# /'; }
+}
+rm -rf "$tmp/run"
+killed_by_term train-child
+killed_by_term score
 search RUN="$tmp/run" CHILD_TRAIN_IMAGES=120 >"$tmp/out" 2>&1; rc=$?
 t "D19: and resuming it gives the uninterrupted search's bytes" \
 	'[ $rc = 0 ] && cmp -s "$tmp/run/history.tsv" "$tmp/ref/history.tsv" && cmp -s "$tmp/run/policy.h5" "$tmp/ref/policy.h5"' ||
