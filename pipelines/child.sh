@@ -13,7 +13,7 @@
 # round stops and the same `make search` retries the child once the cause is
 # gone. Exit 75 (stopped by a signal after a checkpoint) is passed up, so the
 # next `make search` resumes the child from its checkpoint; so is a
-# train-child ended by a stop signal (HUP, INT, USR1, TERM) before it could
+# train-child or score ended by a stop signal (HUP, INT, USR1, TERM) before it could
 # checkpoint: a stop is never a failed cell.
 set -u -o pipefail
 arch=$1
@@ -80,6 +80,7 @@ hold_run_lock
 # this shell too: wait for train-child's checkpoint and pass its 75 up
 trap : USR1 TERM
 run "$bin/train-child" --quiet --threads "${CHILD_THREADS:-1}" "${rung_flag[@]}" "$arch"
+exit_if_stopped train-child
 case $rc in
 0 | 4)
 	run "$bin/score" --quiet --threads "${CHILD_THREADS:-1}" "${rung_flag[@]}" "$@" "$arch" >/dev/null
@@ -87,7 +88,6 @@ case $rc in
 	[ $rc = 0 ] || [ -e "$reward" ] || machine_failure score ;;
 75) exit 75 ;;
 1 | 2) machine_failure train-child ;;
-129 | 130 | 138 | 143) exit_if_stopped train-child ;;
 *)
 	if [ $rc -gt 128 ]; then why="train-child killed by signal $((rc - 128))"; else why="train-child exited with status $rc"; fi
 	echo "child.sh: $arch: $why; see $log" >>"$log"
